@@ -1,0 +1,46 @@
+"""Switchboard: the Flask application factory. Nothing here builds an app at import time."""
+import logging
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, load_config
+from .extensions import csrf, db, login_manager, socketio
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    config = load_config(config_overrides)
+    app = Flask(
+        __name__,
+        instance_path=config["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    csrf.init_app(app)
+
+    import tenants
+    import workers
+    from . import admin, auth, console, realtime, site, widget
+    from .cli import demo_cli
+
+    tenants.init_app(app)
+    auth.init_app(app)
+    workers.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="gevent",
+        message_queue=app.config["REDIS_URL"],
+        channel=app.config["SOCKETIO_CHANNEL"],
+        # Widgets are embedded on the tenants' own sites, so the visitor namespace is
+        # cross-origin by nature; the agent namespace checks the origin itself on connect.
+        cors_allowed_origins="*",
+        max_http_buffer_size=256 * 1024,
+    )
+    realtime.init_app(socketio)
+
+    for blueprint_module in (site, auth, console, admin, widget):
+        app.register_blueprint(blueprint_module.bp)
+    app.cli.add_command(demo_cli)
+    return app

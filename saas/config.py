@@ -1,0 +1,63 @@
+"""Configuration from environment variables, with defaults that run with no servers at all.
+
+Embedded default: SQLite files under ``instance/`` and in-process Socket.IO and jobs.
+Production: ``DATABASE_URL=postgresql://…`` and ``REDIS_URL=redis://…``.
+"""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/.
+
+    Never a constant in the code: a leaked constant would let anyone forge sessions.
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style URLs say postgres:// or postgresql://; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping; ``overrides`` (tests, CLI) win over the environment."""
+    overrides = dict(overrides or {})
+    instance_path = Path(
+        overrides.pop("INSTANCE_PATH", None) or os.environ.get("SWITCHBOARD_INSTANCE", PROJECT_ROOT / "instance")
+    ).resolve()
+    database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'switchboard.sqlite3'}"
+    )
+    config = {
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": overrides.pop("SECRET_KEY", None) or _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
+        "REDIS_URL": overrides.pop("REDIS_URL", None) or os.environ.get("REDIS_URL") or None,
+        # Pub/sub channels ignore Redis database numbers: deployments sharing a Redis need their own.
+        "SOCKETIO_CHANNEL": os.environ.get("SWITCHBOARD_SOCKETIO_CHANNEL", "switchboard"),
+        "MAX_MESSAGE_LENGTH": int(os.environ.get("SWITCHBOARD_MAX_MESSAGE_LENGTH", 5000)),
+        "INVITE_TTL_HOURS": int(os.environ.get("SWITCHBOARD_INVITE_TTL_HOURS", 72)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SWITCHBOARD_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,72 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import TenantModel, utcnow
+
+OPEN, CLOSED = "open", "closed"
+VISITOR, AGENT, BOT, SYSTEM = "visitor", "agent", "bot", "system"
+
+
+class Visitor(TenantModel):
+    __tablename__ = "visitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, unguessable id carried (signed) by the widget; the integer id never leaves the server
+    # for visitors.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    nickname: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(TenantModel):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint("status in ('open', 'closed')", name="status"),
+        Index("ix_conversations_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)
+    assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The highest sequence number handed out; bumped atomically with each stored message.
+    last_seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    visitor: Mapped[Visitor] = relationship(lazy="joined")
+
+
+class Message(TenantModel):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        # A resend of the same client-generated id is recognised, never stored twice.
+        UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client_id"),
+        CheckConstraint("sender_type in ('visitor', 'agent', 'bot', 'system')", name="sender_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int]
+    client_id: Mapped[str] = mapped_column(String(64))
+    sender_type: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[int | None]
+    sender_name: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReadMarker(TenantModel):
+    """How far an agent has read a conversation: unread = messages after ``last_read_seq``."""
+
+    __tablename__ = "read_markers"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    last_read_seq: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,63 @@
+"""The wire format: what socket events accept (validated) and what they send."""
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import Conversation, Message
+
+
+class _Payload(BaseModel):
+    # Strict: "5" is not a conversation id, and unknown fields are an error, not silently dropped.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class VisitorSend(_Payload):
+    client_id: str = Field(max_length=64)
+    body: str = Field(max_length=100_000)
+
+
+class HistoryRequest(_Payload):
+    after_seq: int = Field(default=0, ge=0)
+
+
+class AgentSend(_Payload):
+    conversation_id: int = Field(ge=1)
+    client_id: str = Field(max_length=64)
+    body: str = Field(max_length=100_000)
+
+
+class ConversationRef(_Payload):
+    conversation_id: int = Field(ge=1)
+    after_seq: int = Field(default=0, ge=0)
+
+
+class ReadUpTo(_Payload):
+    conversation_id: int = Field(ge=1)
+    seq: int = Field(ge=0)
+
+
+def message_dict(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "sender": {"type": message.sender_type, "name": message.sender_name},
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def conversation_dict(conversation: Conversation, last_message: Message | None = None,
+                      unread: int | None = None) -> dict:
+    data = {
+        "id": conversation.id,
+        "status": conversation.status,
+        "channel": conversation.channel,
+        "visitor": {"nickname": conversation.visitor.nickname},
+        "assigned_agent_id": conversation.assigned_agent_id,
+        "last_seq": conversation.last_seq,
+        "updated_at": conversation.updated_at.isoformat(),
+        "last_message": message_dict(last_message) if last_message is not None else None,
+    }
+    if unread is not None:
+        data["unread"] = unread
+    return data

@@ -1,0 +1,134 @@
+"""Sign-up, authentication and invitations: the rules about who may work in a tenant."""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import tenants
+from tenants import provisioning
+from tenants.registry import InvalidSlug, TenantExists
+
+from ..models import ADMIN, AGENT, OWNER, Invite, User, utcnow
+from . import passwords
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        raise Invalid("invalid_email", "Enter a valid email address.")
+    return email
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 80:
+        raise Invalid("invalid_name", "Enter a name of 1 to 80 characters.")
+    return name
+
+
+def _check_password(password: str) -> str:
+    if not isinstance(password, str) or not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
+        raise Invalid(
+            "weak_password",
+            f"Choose a password of {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters.",
+        )
+    return password
+
+
+def add_user(session: Session, *, email: str, display_name: str, password: str, role: str) -> User:
+    email = _clean_email(email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("email_taken", "Someone in this workspace already uses that email.")
+    user = User(
+        email=email,
+        display_name=_clean_name(display_name),
+        password_hash=passwords.hash_password(_check_password(password)),
+        role=role,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_up(*, slug: str, company: str, email: str, display_name: str, password: str):
+    """Create a tenant with its own storage and its owner. Returns (tenant, owner)."""
+    company = (company or "").strip()
+    if not 1 <= len(company) <= 120:
+        raise Invalid("invalid_company", "Enter your company name (up to 120 characters).")
+    # Check the owner's fields before any schema is created.
+    _clean_email(email)
+    _clean_name(display_name)
+    _check_password(password)
+    try:
+        tenant = provisioning.create_tenant(slug, company)
+    except InvalidSlug as error:
+        raise Invalid("invalid_slug", str(error)) from error
+    except TenantExists as error:
+        raise Conflict("slug_taken", str(error)) from error
+    with tenants.tenant_context(tenant):
+        session = tenants.tenant_session()
+        owner = add_user(session, email=email, display_name=display_name, password=password, role=OWNER)
+        session.commit()
+    return tenant, owner
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if not passwords.verify_password(user.password_hash if user else None, password or ""):
+        return None
+    return user if user.is_enabled else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invite(session: Session, inviter: User, role: str, ttl: timedelta) -> tuple[Invite, str]:
+    if not inviter.is_admin:
+        raise Forbidden("forbidden", "Only owners and admins can invite people.")
+    if role not in (ADMIN, AGENT):
+        raise Invalid("invalid_role", "An invitation is for an admin or an agent.")
+    token = secrets.token_urlsafe(32)
+    invite = Invite(
+        token_hash=_token_hash(token), role=role, created_by_id=inviter.id, expires_at=utcnow() + ttl
+    )
+    session.add(invite)
+    session.commit()
+    return invite, token
+
+
+def pending_invite(session: Session, token: str) -> Invite:
+    invite = session.scalar(select(Invite).where(Invite.token_hash == _token_hash(token or "")))
+    if invite is None or invite.accepted_at is not None or invite.expires_at <= utcnow():
+        raise NotFound("invite_invalid", "This invitation link is invalid, used or expired.")
+    return invite
+
+
+def accept_invite(session: Session, token: str, *, email: str, display_name: str, password: str) -> User:
+    invite = pending_invite(session, token)
+    user = add_user(session, email=email, display_name=display_name, password=password, role=invite.role)
+    invite.accepted_at = utcnow()
+    invite.accepted_user_id = user.id
+    session.commit()
+    return user
+
+
+def team(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.created_at)))
+
+
+def open_invites(session: Session) -> list[Invite]:
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(Invite)
+            .where(Invite.accepted_at.is_(None), Invite.expires_at > now)
+            .order_by(Invite.created_at.desc())
+        )
+    )

@@ -1,0 +1,185 @@
+"""Conversations and messages: where a message is validated, sequenced, deduplicated and stored."""
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from ..models import Conversation, Message, ReadMarker, User, Visitor, utcnow
+from ..models.conversations import AGENT, OPEN, VISITOR
+from .errors import Invalid, NotFound
+
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+HISTORY_LIMIT = 1000
+INBOX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Posted:
+    conversation: Conversation
+    message: Message
+    # False when the client id was already stored: the caller acknowledges, but does not broadcast.
+    is_new: bool
+
+
+def clean_body(body, max_length: int) -> str:
+    if not isinstance(body, str):
+        raise Invalid("invalid_body", "A message is text.")
+    text = body.strip()
+    if not text:
+        raise Invalid("empty_message", "A message cannot be empty.")
+    if len(text) > max_length:
+        raise Invalid("message_too_long", f"A message is at most {max_length} characters.")
+    return text
+
+
+def clean_client_id(client_id) -> str:
+    if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
+        raise Invalid("invalid_client_id", "Each message needs a client id of 8-64 letters, digits or -_.:")
+    return client_id
+
+
+def get_conversation(session: Session, conversation_id) -> Conversation:
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool) or conversation_id < 1:
+        raise Invalid("invalid_conversation_id", "A conversation id is a positive whole number.")
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound("conversation_not_found", "No such conversation.")
+    return conversation
+
+
+def latest_for_visitor(session: Session, visitor: Visitor) -> Conversation | None:
+    return session.scalar(
+        select(Conversation)
+        .where(Conversation.visitor_id == visitor.id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+
+
+def _stored_message(session: Session, conversation_id: int, client_id: str) -> Message | None:
+    return session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+    )
+
+
+def _store(session: Session, conversation: Conversation, *, sender_type: str, sender_id: int | None,
+           sender_name: str, client_id: str, body: str) -> Posted:
+    stored = _stored_message(session, conversation.id, client_id)
+    if stored is not None:
+        return Posted(conversation, stored, is_new=False)
+    now = utcnow()
+    # One atomic UPDATE … RETURNING hands out the next sequence number, so concurrent senders
+    # (other greenlets, other processes) never get the same one.
+    seq = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+        .returning(Conversation.last_seq),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    message = Message(
+        conversation_id=conversation.id, seq=seq, client_id=client_id, sender_type=sender_type,
+        sender_id=sender_id, sender_name=sender_name, body=body, created_at=now,
+    )
+    session.add(message)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same client id raced in from another connection and won: answer with its row.
+        session.rollback()
+        stored = _stored_message(session, conversation.id, client_id)
+        if stored is None:
+            raise
+        session.refresh(conversation)
+        return Posted(conversation, stored, is_new=False)
+    conversation.last_seq, conversation.updated_at = seq, now
+    return Posted(conversation, message, is_new=True)
+
+
+def post_visitor_message(session: Session, visitor: Visitor, *, client_id, body, max_length: int) -> Posted:
+    client_id = clean_client_id(client_id)
+    body = clean_body(body, max_length)
+    conversation = latest_for_visitor(session, visitor)
+    if conversation is None or conversation.status != OPEN:
+        conversation = Conversation(visitor_id=visitor.id, status=OPEN)
+        session.add(conversation)
+        session.flush()
+    return _store(session, conversation, sender_type=VISITOR, sender_id=visitor.id,
+                  sender_name=visitor.nickname, client_id=client_id, body=body)
+
+
+def post_agent_message(session: Session, agent: User, conversation_id, *, client_id, body,
+                       max_length: int) -> Posted:
+    client_id = clean_client_id(client_id)
+    body = clean_body(body, max_length)
+    conversation = get_conversation(session, conversation_id)
+    if conversation.status != OPEN:
+        raise Invalid("conversation_closed", "This conversation is closed.")
+    if conversation.assigned_agent_id is None:
+        # Until routing exists, whoever answers first takes the conversation.
+        conversation.assigned_agent_id = agent.id
+    return _store(session, conversation, sender_type=AGENT, sender_id=agent.id,
+                  sender_name=agent.display_name, client_id=client_id, body=body)
+
+
+def messages_after(session: Session, conversation: Conversation, after_seq: int = 0,
+                   limit: int = HISTORY_LIMIT) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.seq > after_seq)
+            .order_by(Message.seq)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    conversation: Conversation
+    last_message: Message | None
+    unread: int
+
+
+def inbox(session: Session, agent: User) -> list[InboxRow]:
+    """Open conversations, most recently active first, with this agent's unread counts."""
+    read_up_to = (
+        select(ReadMarker.last_read_seq)
+        .where(ReadMarker.conversation_id == Conversation.id, ReadMarker.user_id == agent.id)
+        .scalar_subquery()
+    )
+    counted = aliased(Message)  # not the outer join's Message, or the subquery correlates to it
+    unread = (
+        select(func.count(counted.id))
+        .where(
+            counted.conversation_id == Conversation.id,
+            counted.sender_type == VISITOR,
+            counted.seq > func.coalesce(read_up_to, 0),
+        )
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Conversation, Message, unread)
+        .outerjoin(Message, and_(Message.conversation_id == Conversation.id, Message.seq == Conversation.last_seq))
+        .where(Conversation.status == OPEN)
+        .order_by(Conversation.updated_at.desc())
+        .limit(INBOX_LIMIT)
+    )
+    return [InboxRow(conversation, last, count) for conversation, last, count in rows]
+
+
+def mark_read(session: Session, agent: User, conversation: Conversation, seq) -> int:
+    """Move the agent's read marker forward (never back, never past the last message)."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise Invalid("invalid_seq", "A sequence number is a whole number from 0.")
+    seq = min(seq, conversation.last_seq)
+    marker = session.get(ReadMarker, (conversation.id, agent.id))
+    if marker is None:
+        marker = ReadMarker(conversation_id=conversation.id, user_id=agent.id, last_read_seq=0)
+        session.add(marker)
+    marker.last_read_seq = max(marker.last_read_seq, seq)
+    session.commit()
+    return marker.last_read_seq
