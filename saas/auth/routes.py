@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from tenants import current_tenant, registry, tenant_session
+
+from ..models import ADMIN_ROLES
+from ..services import accounts
+from ..services.errors import ServiceError
+from . import bp
+from .sessions import role_required
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next") or ""
+    # Only same-site paths: an open redirect after login is a phishing gift.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = request.form
+    if request.method == "POST":
+        try:
+            tenant, owner = accounts.sign_up(
+                slug=form.get("slug", "").strip().lower(), company=form.get("company", ""),
+                email=form.get("email", ""), display_name=form.get("name", ""), password=form.get("password", ""),
+            )
+        except ServiceError as exc:
+            return render_template("auth/signup.html", error=exc.message, form=form), exc.status
+        owner.tenant_slug = tenant.slug
+        login_user(owner)
+        return redirect(url_for("admin.settings", tenant_slug=tenant.slug))
+    return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def choose_workspace():
+    if request.method == "POST":
+        slug = request.form.get("slug", "").strip().lower()
+        if registry.find_by_slug(slug) is None:
+            return render_template("auth/workspace.html", error="No workspace at that address.", slug=slug), 404
+        return redirect(url_for("auth.login", tenant_slug=slug))
+    return render_template("auth/workspace.html")
+
+
+@bp.route("/t/<tenant_slug>/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = accounts.authenticate(tenant_session(), request.form.get("email", ""), request.form.get("password", ""))
+        if user is None:
+            return render_template("auth/login.html", error="Wrong email or password."), 401
+        user.tenant_slug = current_tenant.slug
+        login_user(user)
+        return redirect(_safe_next(url_for("console.index")))
+    return render_template("auth/login.html")
+
+
+@bp.route("/t/<tenant_slug>/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/t/<tenant_slug>/invites", methods=["POST"])
+@role_required(*ADMIN_ROLES)
+def create_invite():
+    ttl = timedelta(hours=current_app.config["INVITE_TTL_HOURS"])
+    try:
+        _invite, token = accounts.create_invite(tenant_session(), current_user, request.form.get("role", ""), ttl)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.settings")), 303
+    flash(url_for("auth.accept_invite", token=token, _external=True), "invite_link")
+    return redirect(url_for("admin.settings")), 303
+
+
+@bp.route("/t/<tenant_slug>/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    session = tenant_session()
+    try:
+        invite = accounts.pending_invite(session, token)
+    except ServiceError as exc:
+        return render_template("auth/invite.html", error=exc.message, invite=None), exc.status
+    if request.method == "POST":
+        form = request.form
+        try:
+            user = accounts.accept_invite(
+                session, token, email=form.get("email", ""), display_name=form.get("name", ""),
+                password=form.get("password", ""),
+            )
+        except ServiceError as exc:
+            return render_template("auth/invite.html", error=exc.message, invite=invite, form=form), exc.status
+        user.tenant_slug = current_tenant.slug
+        login_user(user)
+        return redirect(url_for("console.index"))
+    return render_template("auth/invite.html", invite=invite, form={})

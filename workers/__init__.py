@@ -1,0 +1,62 @@
+"""Background jobs: RQ on Redis in production, greenlets in the server process on the embedded
+default. Jobs take ids (the tenant's too) and open their own tenant context, as redash's do."""
+import importlib
+import logging
+
+from flask import Flask, current_app
+
+from tenants import registry, tenant_context
+
+log = logging.getLogger(__name__)
+QUEUES = ["default"]
+_worker_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["switchboard_jobs"] = {"redis_url": app.config["REDIS_URL"]}
+
+
+def _function(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _run(path: str, tenant_id: int, args: tuple) -> object:
+    tenant = registry.find_by_id(tenant_id)
+    if tenant is None:
+        raise LookupError(f"tenant {tenant_id} no longer exists")
+    with tenant_context(tenant):
+        return _function(path)(*args)
+
+
+def run_tenant_job(path: str, tenant_id: int, *args):
+    """What an RQ worker executes. The app is built on the first job, not at import time."""
+    global _worker_app
+    if _worker_app is None:
+        from saas import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        return _run(path, tenant_id, args)
+
+
+def enqueue(path: str, tenant, *args):
+    """Run ``path(*args)`` (a dotted function name) in the background inside ``tenant``'s context."""
+    redis_url = current_app.extensions["switchboard_jobs"]["redis_url"]
+    if redis_url:
+        from redis import Redis
+        from rq import Queue
+
+        return Queue(QUEUES[0], connection=Redis.from_url(redis_url)).enqueue(run_tenant_job, path, tenant.id, *args)
+    from saas.extensions import socketio
+
+    app = current_app._get_current_object()
+
+    def in_process():
+        with app.app_context():
+            try:
+                _run(path, tenant.id, args)
+            except Exception:
+                log.exception("background job %s failed", path)
+
+    return socketio.start_background_task(in_process)

@@ -1,0 +1,18 @@
+"""The server entry point. gevent must patch the standard library before anything else loads."""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+
+from saas import create_app  # noqa: E402
+from saas.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Run the Switchboard web + Socket.IO server.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    options = parser.parse_args()
+    socketio.run(app, host=options.host, port=options.port, log_output=False)
