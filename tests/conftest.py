@@ -1,0 +1,262 @@
+"""Fixtures: a real database per backend (SQLite files, or a fresh PostgreSQL database with Redis),
+tenants made and dropped per test, live server processes and real Socket.IO clients."""
+import itertools
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("SWITCHBOARD_REQUIRE_SERVICES") == "1"
+POSTGRES_ADMIN_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("SWITCHBOARD_TEST_REDIS", "redis://127.0.0.1:6379/11")
+PASSWORD = "correct horse battery"
+
+
+def need(service: str, error: Exception | None) -> None:
+    """Skip on a developer's machine without the service; fail in CI, where it must be there."""
+    if error is None:
+        return
+    message = f"{service} is not reachable: {error}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (SWITCHBOARD_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+def _probe_postgres() -> Exception | None:
+    import psycopg
+
+    try:
+        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+    except Exception as error:  # any failure means "not usable here"
+        return error
+    return None
+
+
+def _probe_redis() -> Exception | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3).ping()
+    except Exception as error:
+        return error
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    need("Redis", _probe_redis())
+    yield REDIS_TEST_URL
+    import redis
+
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+
+
+@dataclass
+class Backend:
+    name: str
+    env: dict  # what a server process needs to share this storage
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request, tmp_path_factory):
+    instance = tmp_path_factory.mktemp(f"instance-{request.param}")
+    env = {
+        "SWITCHBOARD_INSTANCE": str(instance),
+        "SECRET_KEY": secrets.token_hex(16),
+        "SWITCHBOARD_SOCKETIO_CHANNEL": f"switchboard-test-{uuid.uuid4().hex[:8]}",
+    }
+    if request.param == "sqlite":
+        yield Backend("sqlite", env)
+        return
+    need("PostgreSQL", _probe_postgres())
+    redis_url = request.getfixturevalue("redis_url")
+    import psycopg
+
+    name = f"switchboard_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    env.update(DATABASE_URL=POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", REDIS_URL=redis_url)
+    yield Backend("postgresql", env)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(backend):
+    from saas import create_app
+    from saas.extensions import db
+    from tenants import provisioning
+
+    overrides = {
+        "INSTANCE_PATH": backend.env["SWITCHBOARD_INSTANCE"],
+        "SECRET_KEY": backend.env["SECRET_KEY"],
+        "DATABASE_URL": backend.env.get("DATABASE_URL"),
+        "REDIS_URL": backend.env.get("REDIS_URL"),
+        "TESTING": True,
+    }
+    app = create_app({k: v for k, v in overrides.items() if v is not None})
+    with app.app_context():
+        provisioning.migrate_registry()
+    yield app
+    with app.app_context():
+        app.extensions["switchboard_tenants"].dispose()
+        db.engine.dispose()
+
+
+@dataclass
+class Person:
+    email: str
+    name: str
+    role: str
+    id: int
+    password: str = PASSWORD
+
+
+@dataclass
+class TenantFixture:
+    ref: object
+    owner: Person
+    agents: list[Person] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.ref.slug
+
+    @property
+    def widget_key(self) -> str:
+        return self.ref.widget_key
+
+
+_slugs = itertools.count(1)
+
+
+@pytest.fixture
+def make_tenant(app):
+    """Create tenants (owner + agents) through the real sign-up service; drop them afterwards."""
+    from saas.services import accounts
+    from tenants import provisioning, tenant_context, tenant_session
+
+    made = []
+
+    def make(agents: int = 1) -> TenantFixture:
+        slug = f"t{next(_slugs)}-{uuid.uuid4().hex[:6]}"
+        with app.app_context():
+            tenant, owner = accounts.sign_up(
+                slug=slug, company=f"Company {slug}", email=f"owner@{slug}.test",
+                display_name="Owner", password=PASSWORD,
+            )
+            fixture = TenantFixture(tenant, Person(owner.email, owner.display_name, owner.role, owner.id))
+            with tenant_context(tenant):
+                session = tenant_session()
+                for n in range(agents):
+                    user = accounts.add_user(session, email=f"agent{n}@{slug}.test", display_name=f"Agent {n}",
+                                             password=PASSWORD, role="agent")
+                    fixture.agents.append(Person(user.email, user.display_name, user.role, user.id))
+                session.commit()
+        made.append(tenant)
+        return fixture
+
+    yield make
+    with app.app_context():
+        for tenant in made:
+            provisioning.drop_tenant(tenant)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """``python wsgi.py`` exactly as `make serve` runs it, on a free loopback port."""
+
+    def __init__(self, env: dict, log_dir: Path, name: str = "server"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"{name}-{self.port}.log"
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "ServerProcess":
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "wsgi.py", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory):
+    return tmp_path_factory.mktemp("server-logs")
+
+
+@pytest.fixture(scope="session")
+def server(backend, app, server_logs):
+    """One live server per backend for the session (the app fixture has migrated the registry)."""
+    process = ServerProcess(backend.env, server_logs).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def start_server(backend, app, server_logs):
+    """Start extra server processes for one test (scale-out, restarts); all stopped afterwards."""
+    started = []
+
+    def start(extra_env: dict | None = None, name: str = "server") -> ServerProcess:
+        process = ServerProcess({**backend.env, **(extra_env or {})}, server_logs, name).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def clients():
+    """Real python-socketio clients, all disconnected after the test."""
+    from tests.clients import ClientPool
+
+    pool = ClientPool()
+    yield pool
+    pool.close_all()
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or (os.path.exists("/usr/bin/chromium") and "/usr/bin/chromium") or None
