@@ -16,6 +16,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     )
     app.config.from_mapping(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     db.init_app(app)
     csrf.init_app(app)

@@ -42,12 +42,13 @@ def run_tenant_job(path: str, tenant_id: int, *args):
 
 def enqueue(path: str, tenant, *args):
     """Run ``path(*args)`` (a dotted function name) in the background inside ``tenant``'s context."""
+    tenant_id = tenant.id  # resolved now: a current_tenant proxy means nothing once the request ends
     redis_url = current_app.extensions["switchboard_jobs"]["redis_url"]
     if redis_url:
         from redis import Redis
         from rq import Queue
 
-        return Queue(QUEUES[0], connection=Redis.from_url(redis_url)).enqueue(run_tenant_job, path, tenant.id, *args)
+        return Queue(QUEUES[0], connection=Redis.from_url(redis_url)).enqueue(run_tenant_job, path, tenant_id, *args)
     from saas.extensions import socketio
 
     app = current_app._get_current_object()
@@ -55,7 +56,7 @@ def enqueue(path: str, tenant, *args):
     def in_process():
         with app.app_context():
             try:
-                _run(path, tenant.id, args)
+                _run(path, tenant_id, args)
             except Exception:
                 log.exception("background job %s failed", path)
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+import workers
 from tenants import current_tenant, registry, tenant_session
 
 from ..models import ADMIN_ROLES
@@ -74,6 +75,7 @@ def create_invite():
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.settings")), 303
+    workers.enqueue("workers.maintenance.purge_expired_invites", current_tenant)
     flash(url_for("auth.accept_invite", token=token, _external=True), "invite_link")
     return redirect(url_for("admin.settings")), 303
 
