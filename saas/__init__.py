@@ -28,6 +28,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     tenants.init_app(app)
     auth.init_app(app)
+    admin.init_app(app)
     workers.init_app(app)
     socketio.init_app(
         app,

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/t/<tenant_slug>/admin")
 
 from . import routes  # noqa: E402,F401
+from .team import init_app  # noqa: E402,F401

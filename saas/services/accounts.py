@@ -4,14 +4,14 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import tenants
 from tenants import provisioning
 from tenants.registry import InvalidSlug, TenantExists
 
-from ..models import ADMIN, AGENT, OWNER, Invite, User, utcnow
+from ..models import ADMIN, ADMIN_ROLES, AGENT, OWNER, ROLES, Invite, User, utcnow
 from . import passwords
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -117,6 +117,32 @@ def accept_invite(session: Session, token: str, *, email: str, display_name: str
     invite.accepted_user_id = user.id
     session.commit()
     return user
+
+
+def check_member_change(session: Session, actor: User, member: User) -> None:
+    """Rules for an account edited in the session but not yet committed.
+
+    The edited row may be the actor's own (the same identity-map object), so decisions compare
+    against the stored values, read without flushing the pending change.
+    """
+    with session.no_autoflush:
+        stored_role, stored_enabled = session.execute(
+            select(User.role, User.is_enabled).where(User.id == member.id)
+        ).one()
+        actor_role = session.scalar(select(User.role).where(User.id == actor.id))
+        other_owners = session.scalar(
+            select(func.count(User.id)).where(User.role == OWNER, User.is_enabled.is_(True), User.id != member.id)
+        )
+    if actor_role not in ADMIN_ROLES:
+        raise Forbidden("forbidden", "Only owners and admins manage the team.")
+    if member.role not in ROLES:
+        raise Invalid("invalid_role", "A role is owner, admin or agent.")
+    if OWNER in (member.role, stored_role) and member.role != stored_role and actor_role != OWNER:
+        raise Forbidden("owner_only", "Only an owner can make or unmake owners.")
+    if member.id == actor.id and (member.role != stored_role or not member.is_enabled):
+        raise Invalid("self_change", "You cannot switch off or change the role of your own account.")
+    if stored_role == OWNER and stored_enabled and (member.role != OWNER or not member.is_enabled) and not other_owners:
+        raise Invalid("last_owner", "A workspace keeps at least one enabled owner.")
 
 
 def team(session: Session) -> list[User]:
