@@ -1,0 +1,375 @@
+// Switchboard chat widget. Any website embeds it with one line:
+//   <script src="https://HOST/widget.js" data-key="WIDGET_KEY" async></script>
+// It lives in a Shadow DOM so the host page's CSS and ours never touch, and it puts every
+// message on the page with textContent: bodies and names are untrusted.
+(function () {
+  'use strict';
+
+  var script = document.currentScript || document.querySelector('script[data-key][src*="widget.js"]');
+  if (!script || !script.dataset.key || window.__switchboardWidget) return;
+  window.__switchboardWidget = true; // the snippet pasted twice must not give two launchers
+
+  var ORIGIN = new URL(script.src, window.location.href).origin;
+  var KEY = script.dataset.key;
+  var TOKEN_KEY = 'switchboard:' + KEY + ':token';
+  var OUTBOX_KEY = 'switchboard:' + KEY + ':outbox';
+  var ACK_TIMEOUT_MS = 10000;
+  // Server-side hiccups worth resending; anything else (too long, empty…) would fail again.
+  var RETRYABLE = ['timeout', 'unavailable', 'server_error', 'unauthenticated'];
+  // Far above the server's own limit, but below the socket's maximum packet size: a bigger
+  // packet makes the server drop the connection, and the outbox would resend it forever.
+  var MAX_BODY = 100000;
+
+  var CSS = [
+    ':host { all: initial; }',
+    '* { box-sizing: border-box; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }',
+    '[hidden] { display: none !important; }',
+    '.launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; width: 60px; height: 60px;',
+    '  border: 0; border-radius: 50%; background: #2563eb; color: #fff; font-size: 15px; font-weight: 600;',
+    '  cursor: pointer; box-shadow: 0 6px 20px rgba(37, 99, 235, .4); }',
+    '.launcher:hover { background: #1d4ed8; }',
+    'button:focus-visible, textarea:focus-visible { outline: 3px solid #93c5fd; outline-offset: 2px; }',
+    '.dot { position: absolute; top: 3px; right: 3px; width: 14px; height: 14px; border-radius: 50%;',
+    '  background: #ef4444; border: 2px solid #fff; }',
+    '.panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483001; width: 360px;',
+    '  max-width: calc(100vw - 40px); height: 520px; max-height: calc(100vh - 112px); display: flex;',
+    '  flex-direction: column; overflow: hidden; background: #fff; color: #111827; font-size: 14px;',
+    '  line-height: 1.45; border-radius: 14px; box-shadow: 0 12px 40px rgba(15, 23, 42, .28); }',
+    '.header { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px;',
+    '  background: #2563eb; color: #fff; }',
+    'h2 { margin: 0; font-size: 16px; font-weight: 600; }',
+    '.close { width: 32px; height: 32px; border: 0; border-radius: 6px; background: transparent; color: #fff;',
+    '  font-size: 22px; line-height: 1; cursor: pointer; }',
+    '.close:hover { background: rgba(255, 255, 255, .15); }',
+    '.note { margin: 0; padding: 6px 16px; font-size: 12px; color: #6b7280; background: #f8fafc; }',
+    '.messages { list-style: none; margin: 0; padding: 12px; flex: 1; overflow-y: auto; display: flex;',
+    '  flex-direction: column; gap: 8px; background: #f8fafc; }',
+    '.message { flex-shrink: 0; max-width: 80%; display: flex; flex-direction: column; gap: 2px; }',
+    '.from-agent { align-self: flex-start; }',
+    '.from-visitor { align-self: flex-end; align-items: flex-end; }',
+    '.name { font-size: 11px; color: #6b7280; }',
+    '.body { white-space: pre-wrap; overflow-wrap: anywhere; padding: 8px 12px; border-radius: 14px;',
+    '  background: #fff; border: 1px solid #e5e7eb; }',
+    '.from-visitor .body { background: #2563eb; border-color: #2563eb; color: #fff; }',
+    '.pending .body { opacity: .6; }',
+    '.failed .body { background: #fef2f2; border-color: #fecaca; color: #b91c1c; }',
+    '.failure { display: flex; gap: 6px; font-size: 12px; color: #b91c1c; }',
+    '.retry { padding: 0; border: 0; background: none; color: #2563eb; font-size: 12px; text-decoration: underline; cursor: pointer; }',
+    '.error { margin: 0; padding: 8px 16px; background: #fef2f2; color: #b91c1c; font-size: 13px; }',
+    'form { display: flex; gap: 8px; margin: 0; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }',
+    'textarea { flex: 1; height: 42px; max-height: 120px; resize: none; padding: 9px 10px; font-size: 14px;',
+    '  color: #111827; background: #fff; border: 1px solid #cbd5e1; border-radius: 10px; }',
+    '.send { padding: 0 16px; border: 0; border-radius: 10px; background: #2563eb; color: #fff;',
+    '  font-size: 14px; font-weight: 600; cursor: pointer; }',
+    '.send:hover { background: #1d4ed8; }',
+    '@media (max-width: 480px) {',
+    '  .panel { inset: 0; width: 100%; max-width: none; height: 100%; max-height: none; border-radius: 0; }',
+    '  textarea { font-size: 16px; }', // below 16px, iOS zooms the whole page on focus
+    '}',
+  ].join('\n');
+
+  // ---------- storage (may be blocked by privacy settings: then it lasts for this page only) ----------
+
+  var memory = {};
+  var store = {
+    get: function (k) { try { return window.localStorage.getItem(k); } catch (e) { return memory[k] || null; } },
+    set: function (k, v) { try { window.localStorage.setItem(k, v); } catch (e) { memory[k] = v; } },
+    remove: function (k) { try { window.localStorage.removeItem(k); } catch (e) { delete memory[k]; } },
+  };
+
+  // Read afresh each time: other tabs of the same site share this outbox.
+  function readOutbox() {
+    try {
+      var list = JSON.parse(store.get(OUTBOX_KEY) || '[]');
+      return Array.isArray(list) ? list.filter(function (e) { return e && e.client_id && typeof e.body === 'string'; }) : [];
+    } catch (e) { return []; }
+  }
+  function writeOutbox(list) {
+    if (list.length) store.set(OUTBOX_KEY, JSON.stringify(list)); else store.remove(OUTBOX_KEY);
+  }
+  function outboxAdd(entry) {
+    var list = readOutbox().filter(function (e) { return e.client_id !== entry.client_id; });
+    list.push({ client_id: entry.client_id, body: entry.body });
+    writeOutbox(list);
+  }
+  function outboxRemove(clientId) {
+    var list = readOutbox();
+    var kept = list.filter(function (e) { return e.client_id !== clientId; });
+    if (kept.length !== list.length) writeOutbox(kept);
+  }
+
+  function newClientId() {
+    // randomUUID only exists on secure origins; many small shops still serve plain http.
+    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+    return Array.from(window.crypto.getRandomValues(new Uint8Array(16)), function (b) {
+      return b.toString(16).padStart(2, '0');
+    }).join('');
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // ---------- the UI ----------
+
+  var ui = {};
+  var state = { open: false, loaded: false, convId: 0, maxSeq: 0, ids: new Set(), byClientId: new Map(), inflight: new Set() };
+  var socket = null;
+  var errorTimer = null;
+
+  function buildUi() {
+    var host = el('div', { id: 'switchboard-widget' });
+    // The host element sits in the page's own DOM, where page rules (div { … }) beat :host;
+    // only an inline !important declaration outranks them. It also stops inherited fonts/colours.
+    host.style.setProperty('all', 'initial', 'important');
+    var shadow = host.attachShadow({ mode: 'open' });
+    var style = el('style');
+    style.textContent = CSS;
+    ui.launcher = el('button', { type: 'button', class: 'launcher', 'data-sb': 'launcher', 'aria-label': 'Open chat', 'aria-expanded': 'false', hidden: '' }, 'Chat');
+    ui.dot = el('span', { class: 'dot', hidden: '' });
+    ui.launcher.appendChild(ui.dot);
+    ui.panel = el('div', { class: 'panel', role: 'dialog', 'aria-label': 'Chat with us', 'data-sb': 'panel', hidden: '' });
+    var header = el('div', { class: 'header' });
+    ui.close = el('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, '×');
+    header.append(el('h2', {}, 'Chat with us'), ui.close);
+    ui.note = el('p', { class: 'note', role: 'status' }, 'Ask us anything — we reply right here.');
+    ui.messages = el('ol', { class: 'messages', 'data-sb': 'messages', role: 'log', 'aria-live': 'polite' });
+    ui.error = el('p', { class: 'error', role: 'alert', hidden: '' });
+    ui.form = el('form', {});
+    ui.input = el('textarea', { 'data-sb': 'input', 'aria-label': 'Type your message', placeholder: 'Type your message…', rows: '1' });
+    ui.send = el('button', { type: 'submit', class: 'send', 'data-sb': 'send' }, 'Send');
+    ui.form.append(ui.input, ui.send);
+    ui.panel.append(header, ui.note, ui.messages, ui.error, ui.form);
+    shadow.append(style, ui.launcher, ui.panel);
+    document.body.appendChild(host);
+
+    ui.launcher.addEventListener('click', function () { if (state.open) closePanel(); else openPanel(); });
+    ui.close.addEventListener('click', closePanel);
+    shadow.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape' && state.open) { event.stopPropagation(); closePanel(); }
+    });
+    ui.input.addEventListener('keydown', function (event) {
+      // isComposing: Enter also confirms an IME composition, which must not send.
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
+    });
+    ui.form.addEventListener('submit', function (event) { event.preventDefault(); submit(); });
+    ui.messages.addEventListener('click', function (event) {
+      var button = event.target.closest('button.retry');
+      var node = button && button.closest('[data-client-id]');
+      if (node) retry({ client_id: node.dataset.clientId, body: node.querySelector('.body').textContent });
+    });
+  }
+
+  function openPanel() {
+    state.open = true;
+    ui.panel.hidden = false;
+    ui.dot.hidden = true;
+    ui.launcher.setAttribute('aria-expanded', 'true');
+    scrollToBottom();
+    ui.input.focus();
+  }
+
+  function closePanel() {
+    state.open = false;
+    ui.panel.hidden = true;
+    ui.launcher.setAttribute('aria-expanded', 'false');
+    ui.launcher.focus();
+  }
+
+  function showError(message) {
+    ui.error.textContent = message;
+    ui.error.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(function () { ui.error.hidden = true; }, 8000);
+  }
+
+  function scrollToBottom() { ui.messages.scrollTop = ui.messages.scrollHeight; }
+
+  // Ordered by (conversation, seq), so a push that overtakes the history still lands in place;
+  // messages not yet confirmed (no seq) stay at the end.
+  function insertInOrder(node, convId, seq) {
+    var before = null;
+    for (var child = ui.messages.lastElementChild; child; child = child.previousElementSibling) {
+      if (child.dataset.seq) {
+        var c = Number(child.dataset.conversation);
+        if (c < convId || (c === convId && Number(child.dataset.seq) < seq)) break;
+      }
+      before = child;
+    }
+    ui.messages.insertBefore(node, before);
+  }
+
+  function bubble(fromVisitor, name, body) {
+    var node = el('li', { class: 'message ' + (fromVisitor ? 'from-visitor' : 'from-agent'), 'data-sb': 'message' });
+    if (!fromVisitor) node.appendChild(el('span', { class: 'name' }, name));
+    node.appendChild(el('div', { class: 'body' }, body));
+    return node;
+  }
+
+  function addMessage(message, notify) {
+    if (state.ids.has(message.id)) return;
+    var stale = state.byClientId.get(message.client_id); // our own pending copy, if any
+    var node = bubble(message.sender.type === 'visitor', message.sender.name, message.body);
+    node.dataset.seq = message.seq;
+    node.dataset.conversation = message.conversation_id;
+    node.dataset.clientId = message.client_id;
+    // Naive timestamps (SQLite) are UTC; without a zone JS would read them as local time.
+    node.title = new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(message.created_at) ? message.created_at : message.created_at + 'Z').toLocaleString();
+    if (stale) stale.remove();
+    insertInOrder(node, message.conversation_id, message.seq);
+    state.ids.add(message.id);
+    state.byClientId.set(message.client_id, node);
+    if (message.conversation_id > state.convId) { state.convId = message.conversation_id; state.maxSeq = 0; }
+    if (message.conversation_id === state.convId) state.maxSeq = Math.max(state.maxSeq, message.seq);
+    outboxRemove(message.client_id);
+    if (notify && !state.open && message.sender.type !== 'visitor') ui.dot.hidden = false;
+    scrollToBottom();
+  }
+
+  function showPending(entry, errorMessage) {
+    var existing = state.byClientId.get(entry.client_id);
+    if (existing && existing.dataset.seq) return; // already confirmed
+    var node = bubble(true, '', entry.body);
+    node.dataset.clientId = entry.client_id;
+    node.classList.add(errorMessage ? 'failed' : 'pending');
+    if (errorMessage) {
+      var failure = el('div', { class: 'failure' });
+      failure.append(el('span', {}, errorMessage), el('button', { type: 'button', class: 'retry' }, 'Retry'));
+      node.appendChild(failure);
+    }
+    if (existing) existing.replaceWith(node); else ui.messages.appendChild(node);
+    state.byClientId.set(entry.client_id, node);
+    scrollToBottom();
+  }
+
+  // ---------- talking to the server ----------
+
+  function request(event, payload, onOk, onFail) {
+    socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, function (err, ack) {
+      if (err) return onFail({ code: 'timeout', message: 'No answer from the server; we will retry.' });
+      if (!ack || !ack.ok) return onFail((ack && ack.error) || { code: 'server_error', message: 'Something went wrong.' });
+      onOk(ack);
+    });
+  }
+
+  function transmit(entry) {
+    showPending(entry);
+    if (!socket.connected || state.inflight.has(entry.client_id)) return; // the next connect flushes the outbox
+    state.inflight.add(entry.client_id);
+    request('message:send', { client_id: entry.client_id, body: entry.body }, function (ack) {
+      state.inflight.delete(entry.client_id);
+      outboxRemove(entry.client_id);
+      addMessage(ack.message, false);
+    }, function (error) {
+      state.inflight.delete(entry.client_id);
+      var shown = state.byClientId.get(entry.client_id);
+      if (shown && shown.dataset.seq) return; // the push confirmed it while the ack was lost
+      if (RETRYABLE.indexOf(error.code) === -1) outboxRemove(entry.client_id);
+      showPending(entry, error.message);
+      showError(error.message);
+    });
+  }
+
+  function retry(entry) {
+    outboxAdd(entry);
+    transmit(entry); // same client_id: the server stores it at most once
+  }
+
+  function submit() {
+    var body = ui.input.value.trim();
+    if (!body) return;
+    if (body.length > MAX_BODY) { showError('This message is too long.'); return; }
+    var entry = { client_id: newClientId(), body: body };
+    ui.input.value = '';
+    ui.error.hidden = true;
+    outboxAdd(entry);
+    transmit(entry);
+  }
+
+  function flushOutbox() {
+    readOutbox().forEach(function (entry) {
+      var shown = state.byClientId.get(entry.client_id);
+      if (shown && shown.dataset.seq) outboxRemove(entry.client_id); else transmit(entry);
+    });
+  }
+
+  // Asks only for what is newer than what is shown, so reconnects fill the gap without repeats.
+  function loadHistory() {
+    var afterSeq = state.maxSeq;
+    request('history', { after_seq: afterSeq }, function (ack) {
+      if (ack.conversation && afterSeq > 0 && ack.conversation.id !== state.convId) {
+        // A new conversation has started meanwhile; its seqs restart at 1.
+        state.convId = ack.conversation.id;
+        state.maxSeq = 0;
+        return loadHistory();
+      }
+      ack.messages.forEach(function (m) { addMessage(m, state.loaded); });
+      state.loaded = true;
+      flushOutbox();
+    }, function (error) {
+      showError(error.message);
+      flushOutbox();
+    });
+  }
+
+  function connect() {
+    var badTokenRetried = false;
+    socket = window.io(ORIGIN + '/visitor', {
+      // A function, so every reconnect presents the freshest token rather than the first one.
+      auth: function (cb) { cb({ key: KEY, token: store.get(TOKEN_KEY) || null }); },
+      transports: ['websocket', 'polling'],
+    });
+    socket.on('session', function (session) {
+      if (session && session.token) store.set(TOKEN_KEY, session.token);
+    });
+    socket.on('connect', function () {
+      badTokenRetried = false;
+      ui.launcher.hidden = false;
+      ui.note.textContent = 'Ask us anything — we reply right here.';
+      loadHistory();
+    });
+    socket.on('disconnect', function () {
+      ui.note.textContent = 'Connection lost — reconnecting…';
+    });
+    socket.on('connect_error', function (err) {
+      if (socket.active) return; // a network problem: the client keeps retrying by itself
+      // Refused by the server. The token is the only thing we bring that can go stale (new
+      // server secret, copied storage), so drop it once and come back as a new visitor.
+      var data = err.data || {};
+      if (data.code !== 'unknown_widget_key' && !badTokenRetried && store.get(TOKEN_KEY)) {
+        badTokenRetried = true;
+        store.remove(TOKEN_KEY);
+        socket.connect();
+        return;
+      }
+      console.warn('Switchboard: the chat is disabled: ' + (data.message || err.message) +
+        (data.code === 'unknown_widget_key' ? ' Check the data-key of the embed snippet.' : ''));
+      ui.launcher.hidden = true;
+      ui.panel.hidden = true;
+    });
+    socket.on('message:new', function (message) { addMessage(message, true); });
+  }
+
+  function loadSocketClient(callback) {
+    if (typeof window.io === 'function') return callback();
+    var tag = document.createElement('script');
+    tag.src = ORIGIN + '/static/vendor/socket.io.min.js';
+    tag.async = true;
+    tag.addEventListener('load', function () {
+      if (typeof window.io === 'function') callback();
+      else console.warn('Switchboard: the chat client did not load (is an AMD loader on this page?).');
+    });
+    tag.addEventListener('error', function () { console.warn('Switchboard: could not load ' + tag.src); });
+    document.head.appendChild(tag);
+  }
+
+  function start() {
+    buildUi();
+    loadSocketClient(connect);
+  }
+
+  if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
+})();
