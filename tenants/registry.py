@@ -12,7 +12,7 @@ from saas.extensions import db
 # Lower-case letters, digits and inner hyphens: safe in URLs, schema names and file names alike.
 # Underscores are refused so that "a-b" and "a_b" can never map to the same schema.
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-RESERVED_SLUGS = {"public", "admin", "api", "static", "login", "signup", "demo", "www", "widget"}
+RESERVED_SLUGS = {"public", "admin", "api", "static", "login", "signup", "www", "widget"}
 ACTIVE = "active"
 
 

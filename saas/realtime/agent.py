@@ -3,14 +3,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import join_room
 
 from tenants import registry, tenant_context, tenant_session
 
 from ..models import ROLES, User
 from ..services import conversations
 from . import broadcast, rooms
-from .guard import SocketIdentity, remember, socket_event
+from .guard import SocketIdentity, refuse_connection, remember, socket_event
 from .payloads import AgentSend, ConversationRef, ReadUpTo, conversation_dict, message_dict
 
 AGENT = "agent"
@@ -27,10 +27,10 @@ def on_connect(auth=None):
     auth = auth if isinstance(auth, dict) else {}
     tenant = registry.find_by_slug(auth.get("tenant"))
     if tenant is None or not tenant.is_active or not _same_origin():
-        raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in to this workspace first."})
+        refuse_connection("unauthorized", "Log in to this workspace first.")
     with tenant_context(tenant):
         if not current_user.is_authenticated:
-            raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in to this workspace first."})
+            refuse_connection("unauthorized", "Log in to this workspace first.")
         remember(SocketIdentity(AGENT, tenant, current_user.id, current_user.role))
         join_room(rooms.agents(tenant))
 

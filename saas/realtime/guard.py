@@ -3,8 +3,10 @@ and turning every refusal or failure into an error acknowledgement instead of a 
 import functools
 import logging
 from dataclasses import asdict, dataclass
+from typing import NoReturn
 
 from flask import session
+from flask_socketio import ConnectionRefusedError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
@@ -35,6 +37,11 @@ def _recall() -> SocketIdentity | None:
     if not data:
         return None
     return SocketIdentity(**{**data, "tenant": TenantRef(**data["tenant"])})
+
+
+def refuse_connection(code: str, message: str) -> NoReturn:
+    """Refuse a connect; the client gets ``err.data == {code, message}`` (needs both arguments)."""
+    raise ConnectionRefusedError(message, {"code": code, "message": message})
 
 
 def error(code: str, message: str) -> dict:

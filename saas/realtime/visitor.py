@@ -1,6 +1,6 @@
 """Socket events of the visitor widget (namespace /visitor)."""
 from flask import current_app
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import emit, join_room
 
 from tenants import registry, tenant_context, tenant_session
 
@@ -8,7 +8,7 @@ from ..models import Visitor
 from ..services import conversations, visitors
 from ..services.errors import ServiceError
 from . import broadcast, rooms
-from .guard import SocketIdentity, remember, socket_event
+from .guard import SocketIdentity, refuse_connection, remember, socket_event
 from .payloads import HistoryRequest, VisitorSend, conversation_dict, message_dict
 
 VISITOR = "visitor"
@@ -18,15 +18,15 @@ def on_connect(auth=None):
     auth = auth if isinstance(auth, dict) else {}
     tenant = registry.find_by_widget_key(auth.get("key"))
     if tenant is None or not tenant.is_active:
-        raise ConnectionRefusedError({"code": "unknown_widget_key", "message": "Unknown widget key."})
+        refuse_connection("unknown_widget_key", "Unknown widget key.")
     token = auth.get("token")
     if token is not None and not isinstance(token, str):
-        raise ConnectionRefusedError({"code": "bad_token", "message": "The visitor token must be a string."})
+        refuse_connection("bad_token", "The visitor token must be a string.")
     with tenant_context(tenant):
         try:
             visitor = visitors.identify(tenant_session(), tenant, token)
         except ServiceError as exc:
-            raise ConnectionRefusedError({"code": exc.code, "message": exc.message}) from exc
+            refuse_connection(exc.code, exc.message)
         remember(SocketIdentity(VISITOR, tenant, visitor.id, VISITOR, visitor.public_id))
         join_room(rooms.visitor(tenant, visitor.public_id))
         emit("session", {"token": visitors.issue_token(tenant, visitor), "nickname": visitor.nickname})
