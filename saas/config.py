@@ -19,7 +19,6 @@ def _secret_key(instance_path: Path) -> str:
         return os.environ["SECRET_KEY"]
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
@@ -40,6 +39,7 @@ def load_config(overrides: dict | None = None) -> dict:
     instance_path = Path(
         overrides.pop("INSTANCE_PATH", None) or os.environ.get("SWITCHBOARD_INSTANCE", PROJECT_ROOT / "instance")
     ).resolve()
+    instance_path.mkdir(parents=True, exist_ok=True)  # SQLite files and the generated key live here
     database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL") or (
         f"sqlite:///{instance_path / 'switchboard.sqlite3'}"
     )

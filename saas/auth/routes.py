@@ -1,4 +1,5 @@
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
@@ -14,9 +15,16 @@ from .sessions import role_required
 
 
 def _safe_next(default: str) -> str:
+    """Only a same-site path: an open redirect after login is a phishing gift.
+
+    Control characters are refused outright because URL parsers drop them ("/\t/evil" becomes
+    "//evil") and a newline cannot go into a Location header at all.
+    """
     target = request.args.get("next") or ""
-    # Only same-site paths: an open redirect after login is a phishing gift.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target) or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
         return target
     return default
 

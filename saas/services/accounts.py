@@ -15,6 +15,8 @@ from ..models import ADMIN, ADMIN_ROLES, AGENT, OWNER, ROLES, Invite, User, utcn
 from . import passwords
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
+# `flask demo seed` owns this workspace and gives it publicly known logins: nobody signs up as it.
+RESERVED_FOR_SIGNUP = {"demo"}
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
@@ -65,6 +67,8 @@ def sign_up(*, slug: str, company: str, email: str, display_name: str, password:
     _clean_email(email)
     _clean_name(display_name)
     _check_password(password)
+    if slug in RESERVED_FOR_SIGNUP:
+        raise Invalid("invalid_slug", "That workspace address is reserved; choose another.")
     try:
         tenant = provisioning.create_tenant(slug, company)
     except InvalidSlug as error:
