@@ -1,0 +1,107 @@
+"""The first live chat in a real browser: Playwright driving Debian's chromium."""
+import pytest
+
+from tests.conftest import chromium_path, need
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    need("chromium", None if path else FileNotFoundError("no chromium on PATH (apt-get install chromium)"))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_for(browser):
+    contexts = []
+
+    def open_page():
+        context = browser.new_context()
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: pytest.fail(f"unexpected dialog: {dialog.message}"))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _log_in(page, server, tenant, person):
+    page.goto(f"{server.url}/t/{tenant.slug}/login")
+    page.fill("input[name=email]", person.email)
+    page.fill("input[name=password]", person.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/t/{tenant.slug}/console/")
+
+
+def test_visitor_and_agent_chat_live_in_two_browsers_and_both_keep_history_after_reload(
+        server, make_tenant, page_for):
+    from playwright.sync_api import expect
+
+    tenant = make_tenant()
+    agent = page_for()
+    _log_in(agent, server, tenant, tenant.agents[0])
+    expect(agent.locator("#conversation-list [data-conversation-id]")).to_have_count(0)
+
+    visitor = page_for()
+    visitor.goto(f"{server.url}/demo/{tenant.slug}")
+    visitor.click("[data-sb=launcher]")
+    visitor.fill("[data-sb=input]", "Hello from the browser")
+    visitor.press("[data-sb=input]", "Enter")
+    expect(visitor.locator("[data-sb=message]")).to_have_count(1)
+
+    # The agent sees the new conversation appear without reloading, with an unread badge.
+    item = agent.locator("#conversation-list [data-conversation-id]")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("Hello from the browser")
+    expect(item.locator(".unread")).to_have_text("1")
+    item.click()
+    expect(agent.locator("#messages .message")).to_have_count(1)
+    expect(agent.locator("#messages")).to_contain_text("Hello from the browser")
+
+    agent.fill("#composer", "Hi! How can I help?")
+    agent.click("#send")
+    expect(visitor.locator("[data-sb=messages]")).to_contain_text("Hi! How can I help?")
+    expect(visitor.locator("[data-sb=message].from-agent")).to_have_count(1)
+
+    visitor.reload()
+    visitor.click("[data-sb=launcher]")
+    expect(visitor.locator("[data-sb=message]")).to_have_count(2)
+    expect(visitor.locator("[data-sb=message]").nth(0)).to_contain_text("Hello from the browser")
+    expect(visitor.locator("[data-sb=message]").nth(1)).to_contain_text("Hi! How can I help?")
+
+    agent.reload()
+    agent.locator("#conversation-list [data-conversation-id]").click()
+    expect(agent.locator("#messages .message")).to_have_count(2)
+    expect(agent.locator("#messages .message").nth(1)).to_contain_text("Hi! How can I help?")
+
+
+def test_message_text_is_shown_as_text_never_run_as_html(server, make_tenant, page_for):
+    from playwright.sync_api import expect
+
+    tenant = make_tenant()
+    agent = page_for()
+    _log_in(agent, server, tenant, tenant.agents[0])
+    visitor = page_for()
+    visitor.goto(f"{server.url}/demo/{tenant.slug}")
+    visitor.click("[data-sb=launcher]")
+    payload = '<img src=x onerror="document.title=\'pwned\'"><script>alert(1)</script>'
+    visitor.fill("[data-sb=input]", payload)
+    visitor.press("[data-sb=input]", "Enter")
+
+    agent.locator("#conversation-list [data-conversation-id]").click()
+    expect(agent.locator("#messages .message")).to_contain_text(payload)
+    assert agent.locator("#messages img").count() == 0
+    assert visitor.locator("[data-sb=messages] img").count() == 0
+    assert "pwned" not in agent.title() and "pwned" not in visitor.title()
