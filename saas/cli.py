@@ -45,7 +45,7 @@ def seed(base_url):
     click.echo(f"""
 Switchboard demo is ready.
   Demo website (visitor):  {base_url}/demo/{tenant.slug}
-  Agent console:           {base_url}/t/{tenant.slug}/console
+  Agent console:           {base_url}/t/{tenant.slug}/console/
   Admin (embed snippet):   {base_url}/t/{tenant.slug}/admin/
   Sign up a new tenant:    {base_url}/signup
   Logins (password '{DEMO_PASSWORD}'): {', '.join(email for email, _, _ in DEMO_PEOPLE)}

@@ -1,0 +1,87 @@
+"""The Procfile's own lines run a working deployment, configured by the environment alone."""
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from saas.models import Invite
+from tenants import tenant_context, tenant_session
+from tests.conftest import ROOT, free_port
+from tests.test_jobs import _add_expired_invite, _create_invite_over_http
+
+
+def _procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+class _Proc:
+    def __init__(self, command: str, env: dict, log: Path):
+        self.log = log
+        self.process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env,
+                                        stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def deployment(backend, app, tmp_path):
+    if backend.name != "postgresql":
+        pytest.skip("the Procfile is the PostgreSQL + Redis deployment")
+    port = free_port()
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, **backend.env, "PORT": str(port), "PATH": venv_bin + os.pathsep + os.environ["PATH"]}
+    procfile = _procfile()
+    assert set(procfile) >= {"web", "worker"}
+    web = _Proc(procfile["web"], env, tmp_path / "web.log")
+    worker = _Proc(procfile["worker"], env, tmp_path / "worker.log")
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                break
+        except requests.RequestException:  # refused, or accepted while gunicorn still loads the app
+            pass
+        assert web.process.poll() is None, web.log.read_text()
+        assert time.monotonic() < deadline, web.log.read_text()
+        time.sleep(0.2)
+
+    class Deployed:
+        pass
+
+    deployed = Deployed()
+    deployed.url, deployed.web, deployed.worker = url, web, worker
+    yield deployed
+    web.stop()
+    worker.stop()
+
+
+def test_procfile_web_serves_live_chat_and_worker_runs_jobs(deployment, app, make_tenant, clients):
+    tenant = make_tenant()
+    agent = clients.agent(deployment, tenant)
+    visitor = clients.visitor(deployment, tenant)
+    assert visitor.send("through gunicorn")["ok"]
+    assert agent.next_event()["message"]["body"] == "through gunicorn"
+
+    _add_expired_invite(app, tenant)
+    _create_invite_over_http(deployment, tenant)
+    deadline = time.monotonic() + 20
+    while True:
+        with app.app_context(), tenant_context(tenant.ref):
+            remaining = len(tenant_session().query(Invite).all())
+        if remaining == 1:
+            break
+        assert time.monotonic() < deadline, deployment.worker.log.read_text()[-2000:] + deployment.web.log.read_text()[-2000:]
+        time.sleep(0.2)
