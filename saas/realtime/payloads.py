@@ -4,6 +4,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..models import Conversation, Message
 
 
+# Ids and sequence numbers are SQL INTEGER columns: a larger number is bad input, and must be
+# refused here rather than reach the database and come back as a storage error.
+SQL_INT_MAX = 2**31 - 1
+
+
 class _Payload(BaseModel):
     # Strict: "5" is not a conversation id, and unknown fields are an error, not silently dropped.
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -15,23 +20,23 @@ class VisitorSend(_Payload):
 
 
 class HistoryRequest(_Payload):
-    after_seq: int = Field(default=0, ge=0)
+    after_seq: int = Field(default=0, ge=0, le=SQL_INT_MAX)
 
 
 class AgentSend(_Payload):
-    conversation_id: int = Field(ge=1)
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
     client_id: str = Field(max_length=64)
     body: str = Field(max_length=100_000)
 
 
 class ConversationRef(_Payload):
-    conversation_id: int = Field(ge=1)
-    after_seq: int = Field(default=0, ge=0)
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
+    after_seq: int = Field(default=0, ge=0, le=SQL_INT_MAX)
 
 
 class ReadUpTo(_Payload):
-    conversation_id: int = Field(ge=1)
-    seq: int = Field(ge=0)
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
+    seq: int = Field(ge=0, le=SQL_INT_MAX)
 
 
 def message_dict(message: Message) -> dict:

@@ -29,6 +29,8 @@ def clean_body(body, max_length: int) -> str:
     text = body.strip()
     if not text:
         raise Invalid("empty_message", "A message cannot be empty.")
+    if "\x00" in text:  # PostgreSQL text cannot hold it; refuse it everywhere alike
+        raise Invalid("invalid_characters", "A message cannot contain NUL characters.")
     if len(text) > max_length:
         raise Invalid("message_too_long", f"A message is at most {max_length} characters.")
     return text
