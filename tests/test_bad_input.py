@@ -140,7 +140,7 @@ def test_bad_history_requests_are_refused(server, make_tenant, clients):
 
 
 def test_nul_character_is_refused_or_stored_as_sent_never_a_storage_outage(
-        server, backend, make_tenant, clients):
+        server, make_tenant, clients):
     """A body containing U+0000 is either refused as bad input or stored exactly, on every backend."""
     tenant = make_tenant()
     agent = clients.agent(server, tenant)
@@ -211,7 +211,7 @@ def test_bad_conversation_ids_and_seqs_are_refused_and_change_nothing(server, ma
 
 @pytest.mark.parametrize("number", [10**12, 2**63, 10**30], ids=["1e12", "2^63", "1e30"])
 def test_out_of_range_numbers_are_a_client_error_not_a_storage_outage(
-        number, server, backend, make_tenant, clients):
+        number, server, make_tenant, clients):
     """A huge conversation_id is conversation_not_found (or invalid_payload); a huge seq/after_seq is
     either accepted (nothing newer) or invalid_payload - never 'unavailable' or 'server_error'."""
     tenant = make_tenant()
