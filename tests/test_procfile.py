@@ -1,10 +1,10 @@
 """The Procfile's own lines run a working deployment, configured by the environment alone."""
 import os
-import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -35,6 +35,19 @@ class _Proc:
                 self.process.kill()
 
 
+def _wait_until_healthy(url: str, web: _Proc, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:  # refused, or accepted while gunicorn still loads the app
+            pass
+        assert web.process.poll() is None, web.log.read_text()
+        assert time.monotonic() < deadline, web.log.read_text()
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def deployment(backend, app, tmp_path):
     if backend.name != "postgresql":
@@ -47,23 +60,14 @@ def deployment(backend, app, tmp_path):
     web = _Proc(procfile["web"], env, tmp_path / "web.log")
     worker = _Proc(procfile["worker"], env, tmp_path / "worker.log")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                break
-        except requests.RequestException:  # refused, or accepted while gunicorn still loads the app
-            pass
-        assert web.process.poll() is None, web.log.read_text()
-        assert time.monotonic() < deadline, web.log.read_text()
-        time.sleep(0.2)
+    try:
+        _wait_until_healthy(url, web)
+    except BaseException:
+        web.stop()
+        worker.stop()
+        raise
 
-    class Deployed:
-        pass
-
-    deployed = Deployed()
-    deployed.url, deployed.web, deployed.worker = url, web, worker
-    yield deployed
+    yield SimpleNamespace(url=url, web=web, worker=worker)
     web.stop()
     worker.stop()
 
