@@ -91,20 +91,26 @@ def backend(request, tmp_path_factory):
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def app(backend):
-    from saas import create_app
-    from saas.extensions import db
-    from tenants import provisioning
-
+def app_overrides(backend: Backend, **extra) -> dict:
+    """create_app() settings that share ``backend``'s storage with its server processes."""
     overrides = {
         "INSTANCE_PATH": backend.env["SWITCHBOARD_INSTANCE"],
         "SECRET_KEY": backend.env["SECRET_KEY"],
         "DATABASE_URL": backend.env.get("DATABASE_URL"),
         "REDIS_URL": backend.env.get("REDIS_URL"),
         "TESTING": True,
+        **extra,
     }
-    app = create_app({k: v for k, v in overrides.items() if v is not None})
+    return {k: v for k, v in overrides.items() if v is not None}
+
+
+@pytest.fixture(scope="session")
+def app(backend):
+    from saas import create_app
+    from saas.extensions import db
+    from tenants import provisioning
+
+    app = create_app(app_overrides(backend))
     with app.app_context():
         provisioning.migrate_registry()
     yield app

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from saas.models import Conversation, Invite, Message, ReadMarker, Visitor
 from tenants import tenant_context, tenant_session
 from tests.clients import TIMEOUT, AgentClient, csrf_token, login, new_client_id
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, app_overrides
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -184,16 +184,9 @@ def single_connection_app(app, backend, make_tenant):
     saved = {name: getattr(flask_socketio, name) for name in ("server", "server_options", "async_mode", "sockio_mw")
              if hasattr(flask_socketio, name)}
     saved["server_options"] = dict(saved.get("server_options") or {})
-    overrides = {
-        "INSTANCE_PATH": backend.env["SWITCHBOARD_INSTANCE"],
-        "SECRET_KEY": backend.env["SECRET_KEY"],
-        "DATABASE_URL": backend.env.get("DATABASE_URL"),
-        "REDIS_URL": backend.env.get("REDIS_URL"),
-        "TESTING": True,
-        # pool_timeout: a connection that was never given back fails fast instead of hanging.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0, "pool_timeout": 3},
-    }
-    second = create_app({k: v for k, v in overrides.items() if v is not None})
+    # pool_timeout: a connection that was never given back fails fast instead of hanging.
+    second = create_app(app_overrides(
+        backend, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 3}))
     try:
         yield second
     finally:

@@ -50,8 +50,6 @@ def _wait_until_healthy(url: str, web: _Proc, timeout: float = 30) -> None:
 
 @pytest.fixture
 def deployment(backend, app, tmp_path):
-    if backend.name != "postgresql":
-        pytest.skip("the Procfile is the PostgreSQL + Redis deployment")
     port = free_port()
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, **backend.env, "PORT": str(port), "PATH": venv_bin + os.pathsep + os.environ["PATH"]}
@@ -72,6 +70,8 @@ def deployment(backend, app, tmp_path):
     worker.stop()
 
 
+# The Procfile is the PostgreSQL + Redis deployment.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_procfile_web_serves_live_chat_and_worker_runs_jobs(deployment, app, make_tenant, clients):
     tenant = make_tenant()
     agent = clients.agent(deployment, tenant)

@@ -2,14 +2,9 @@
 import pytest
 
 
-@pytest.fixture
-def production(backend):
-    if backend.name != "postgresql":
-        pytest.skip("scale-out is the PostgreSQL + Redis mode")
-    return backend
-
-
-def test_visitor_on_one_process_and_agent_on_another_chat_both_ways(production, start_server, make_tenant, clients):
+# Scale-out is the production mode: PostgreSQL + Redis.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_visitor_on_one_process_and_agent_on_another_chat_both_ways(start_server, make_tenant, clients):
     first, second = start_server(name="web1"), start_server(name="web2")
     tenant = make_tenant()
     agent = clients.agent(second, tenant)
