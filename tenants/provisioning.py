@@ -34,8 +34,14 @@ def migrate_registry() -> None:
 
 def migrate_tenant(tenant: TenantRef) -> None:
     router = _router()
+    schema = router.schema(tenant)
     with router.engine_for(tenant).begin() as connection:
-        _upgrade("tenant", connection, router.schema(tenant))
+        if schema is not None:
+            # Alembic's ALTER constructs ignore schema_translate_map, so migrations also get the
+            # schema as search_path. SET LOCAL ends with this transaction: the pooled connection
+            # goes back with no tenant state.
+            connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+        _upgrade("tenant", connection, schema)
 
 
 def _create_storage(tenant: TenantRef) -> None:

@@ -183,6 +183,7 @@ def test_bad_conversation_ids_and_seqs_are_refused_and_change_nothing(server, ma
     assert visitor.send("hello")["ok"] and visitor.next_event()["body"] == "hello"
     conversation_id = agent.next_event()["conversation"]["id"]
     assert conversation_id == 1  # so "1", True and 1.0 would name it if they were coerced
+    assigned_before = agent.open(conversation_id)["conversation"]["assigned_agent_id"]
 
     checks = []
     for bad in BAD_IDS:
@@ -203,7 +204,7 @@ def test_bad_conversation_ids_and_seqs_are_refused_and_change_nothing(server, ma
 
     opened = agent.open(conversation_id)
     assert [(m["seq"], m["body"]) for m in opened["messages"]] == [(1, "hello")]
-    assert opened["conversation"]["assigned_agent_id"] is None  # no refused send claimed it
+    assert opened["conversation"]["assigned_agent_id"] == assigned_before  # no refused call moved it
     assert agent.conversations()[0]["unread"] == 1  # no refused read moved the marker
     agent.assert_no_event()
     visitor.assert_no_event()  # no refused send reached the visitor either

@@ -201,7 +201,7 @@ def test_one_pooled_connection_used_by_a_then_b_never_shows_a_rows(backend, make
     """Alternating A/B on one pooled connection (also after a failed transaction and savepoint
     rollbacks in A): each tenant's queries return exactly its own rows, never the other's."""
     from saas.extensions import db
-    from saas.services import conversations, visitors
+    from saas.services import routing, visitors
 
     app2 = single_connection_app
     a, b = make_tenant(agents=0), make_tenant(agents=0)
@@ -233,8 +233,7 @@ def test_one_pooled_connection_used_by_a_then_b_never_shows_a_rows(backend, make
     def chat(tenant, body):
         with inside(tenant) as session:
             visitor = visitors.identify(session, tenant.ref, None)
-            posted = conversations.post_visitor_message(session, visitor, client_id=new_client_id(), body=body,
-                                                        max_length=5000)
+            posted, _ = routing.visitor_says(session, visitor, client_id=new_client_id(), body=body, max_length=5000)
             mine = expected[tenant.slug]
             mine.visitors.add(visitor.public_id)
             mine.client_ids.add(posted.message.client_id)

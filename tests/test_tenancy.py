@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from saas.models import Conversation, Message, Visitor
-from saas.services import conversations, visitors
+from saas.services import routing, visitors
 from tenants import NoTenantSelected, provisioning, registry, tenant_context, tenant_session
 from tenants.routing import UnroutableTenant, schema_name
 
@@ -93,16 +93,16 @@ def test_concurrent_senders_get_unique_contiguous_sequence_numbers(app, make_ten
     tenant = make_tenant().ref
     with app.app_context(), tenant_context(tenant):
         visitor = visitors.identify(tenant_session(), tenant, None)
-        first = conversations.post_visitor_message(tenant_session(), visitor, client_id="first-000", body="x",
-                                                   max_length=100)
+        first, _ = routing.visitor_says(tenant_session(), visitor, client_id="first-000", body="x", max_length=100)
         conversation_id = first.conversation.id
 
     def send(n: int):
         with app.app_context(), tenant_context(tenant):
             session = tenant_session()
             client_id = f"client-{n % 20:04d}"  # each client id is sent twice, concurrently
-            return conversations.post_visitor_message(session, session.get(Visitor, visitor.id),
-                                                      client_id=client_id, body=f"m{n}", max_length=100).message.seq
+            posted, _ = routing.visitor_says(session, session.get(Visitor, visitor.id), client_id=client_id,
+                                             body=f"m{n}", max_length=100)
+            return posted.message.seq
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(send, range(40)))

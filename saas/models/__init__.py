@@ -2,8 +2,12 @@
 from .accounts import ADMIN, ADMIN_ROLES, AGENT, OWNER, ROLES, Invite, User
 from .base import TenantModel, utcnow
 from .conversations import Conversation, Message, ReadMarker, Visitor
+from .reception import (
+    AgentConnection, ChannelMode, ConversationEvent, Department, DepartmentMember, ReceptionSettings,
+)
 
 __all__ = [
-    "ADMIN", "ADMIN_ROLES", "AGENT", "OWNER", "ROLES", "Conversation", "Invite", "Message",
-    "ReadMarker", "TenantModel", "User", "Visitor", "utcnow",
+    "ADMIN", "ADMIN_ROLES", "AGENT", "OWNER", "ROLES", "AgentConnection", "ChannelMode", "Conversation",
+    "ConversationEvent", "Department", "DepartmentMember", "Invite", "Message", "ReadMarker",
+    "ReceptionSettings", "TenantModel", "User", "Visitor", "utcnow",
 ]

@@ -15,7 +15,10 @@ class User(UserMixin, TenantModel):
     """An owner, admin or agent of this tenant. Accounts never span tenants."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role in ('owner', 'admin', 'agent')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role in ('owner', 'admin', 'agent')", name="role"),
+        CheckConstraint("presence in ('online', 'away', 'offline')", name="presence"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -24,6 +27,12 @@ class User(UserMixin, TenantModel):
     role: Mapped[str] = mapped_column(String(16))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    presence: Mapped[str] = mapped_column(String(8), default="offline")
+    presence_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Away because every console closed (not chosen): opening a console makes them online again.
+    presence_is_automatic: Mapped[bool] = mapped_column(default=False)
+    max_concurrent: Mapped[int | None]  # None: the tenant's default
+    last_assigned_at: Mapped[datetime | None]  # ties in assignment go to who waited longest
 
     # Flask-Login's id must say which tenant the account belongs to, so that a session made in
     # one tenant is never accepted by another (see saas.auth.sessions).

@@ -6,6 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import TenantModel, utcnow
 
 OPEN, CLOSED = "open", "closed"
+# Who holds an open conversation: the bot, the queue (waiting for an agent), or an agent.
+BOT_HANDLER, QUEUE_HANDLER, AGENT_HANDLER = "bot", "queue", "agent"
 VISITOR, AGENT, BOT, SYSTEM = "visitor", "agent", "bot", "system"
 
 
@@ -17,6 +19,9 @@ class Visitor(TenantModel):
     # for visitors.
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     nickname: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str | None] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -25,7 +30,9 @@ class Conversation(TenantModel):
     __tablename__ = "conversations"
     __table_args__ = (
         CheckConstraint("status in ('open', 'closed')", name="status"),
+        CheckConstraint("handler in ('bot', 'queue', 'agent')", name="handler"),
         Index("ix_conversations_status_updated", "status", "updated_at"),
+        Index("ix_conversations_waiting", "status", "department_id", "waiting_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,13 +40,20 @@ class Conversation(TenantModel):
     channel: Mapped[str] = mapped_column(String(16), default="web")
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    handler: Mapped[str] = mapped_column(String(8), default=QUEUE_HANDLER)
+    # Set while the visitor waits for a human (in the queue, or with the bot in human_first mode):
+    # the queue is first come, first served on this.
+    waiting_since: Mapped[datetime | None]
+    bot_unanswered: Mapped[int] = mapped_column(default=0)
     # The highest sequence number handed out; bumped atomically with each stored message.
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
-    visitor: Mapped[Visitor] = relationship(lazy="joined")
+    # Inner join: visitor_id is never null, and FOR UPDATE cannot lock through an outer join.
+    visitor: Mapped[Visitor] = relationship(lazy="joined", innerjoin=True)
 
 
 class Message(TenantModel):

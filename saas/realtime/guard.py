@@ -32,7 +32,7 @@ def remember(identity: SocketIdentity) -> None:
     session[_IDENTITY_KEY] = asdict(identity)
 
 
-def _recall() -> SocketIdentity | None:
+def current_identity() -> SocketIdentity | None:
     data = session.get(_IDENTITY_KEY)
     if not data:
         return None
@@ -60,7 +60,7 @@ def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = 
     def decorate(handler):
         @functools.wraps(handler)
         def wrapper(data=None, *_extra):
-            identity = _recall()
+            identity = current_identity()
             if identity is None or identity.kind != kind:
                 return error("unauthenticated", "Connect and authenticate first.")
             if roles is not None and identity.role not in roles:

@@ -1,7 +1,7 @@
 """The wire format: what socket events accept (validated) and what they send."""
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Conversation, Message
+from ..models import Conversation, Department, Message, User
 
 
 # Ids and sequence numbers are SQL INTEGER columns: a larger number is bad input, and must be
@@ -39,6 +39,26 @@ class ReadUpTo(_Payload):
     seq: int = Field(ge=0, le=SQL_INT_MAX)
 
 
+class StartConversation(_Payload):
+    department_id: int | None = Field(default=None, ge=1, le=SQL_INT_MAX)
+    prechat: dict[str, str] = Field(default_factory=dict, max_length=3)
+
+
+class Empty(_Payload):
+    pass
+
+
+class PresenceChange(_Payload):
+    state: str = Field(max_length=16)
+
+
+class Transfer(_Payload):
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
+    to_agent_id: int | None = Field(default=None, ge=1, le=SQL_INT_MAX)
+    to_department_id: int | None = Field(default=None, ge=1, le=SQL_INT_MAX)
+    note: str = Field(default="", max_length=2000)
+
+
 def message_dict(message: Message) -> dict:
     return {
         "id": message.id,
@@ -53,11 +73,16 @@ def message_dict(message: Message) -> dict:
 
 def conversation_dict(conversation: Conversation, last_message: Message | None = None,
                       unread: int | None = None) -> dict:
+    visitor = conversation.visitor
     data = {
         "id": conversation.id,
         "status": conversation.status,
         "channel": conversation.channel,
-        "visitor": {"nickname": conversation.visitor.nickname},
+        "visitor": {"nickname": visitor.nickname, "name": visitor.name, "email": visitor.email,
+                    "phone": visitor.phone},
+        "handler": conversation.handler,
+        "department_id": conversation.department_id,
+        "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
         "assigned_agent_id": conversation.assigned_agent_id,
         "last_seq": conversation.last_seq,
         "updated_at": conversation.updated_at.isoformat(),
@@ -66,3 +91,12 @@ def conversation_dict(conversation: Conversation, last_message: Message | None =
     if unread is not None:
         data["unread"] = unread
     return data
+
+
+def department_dict(department: Department) -> dict:
+    return {"id": department.id, "name": department.public_name, "description": department.description}
+
+
+def agent_dict(agent: User, load: int, capacity: int, department_ids: list[int]) -> dict:
+    return {"id": agent.id, "name": agent.display_name, "role": agent.role, "presence": agent.presence,
+            "load": load, "capacity": capacity, "department_ids": department_ids}

@@ -5,13 +5,30 @@ from flask_socketio import emit, join_room
 from tenants import registry, tenant_context, tenant_session
 
 from ..models import Visitor
-from ..services import conversations, visitors
+from ..services import conversations, reception, routing, visitors
 from ..services.errors import ServiceError
 from . import broadcast, rooms
 from .guard import SocketIdentity, refuse_connection, remember, socket_event
-from .payloads import HistoryRequest, VisitorSend, conversation_dict, message_dict
+from .payloads import (
+    Empty, HistoryRequest, StartConversation, VisitorSend, conversation_dict, department_dict, message_dict,
+)
 
 VISITOR = "visitor"
+
+
+def _welcome(tenant, visitor: Visitor) -> dict:
+    """Everything the widget needs before the first message: identity, departments, form."""
+    session = tenant_session()
+    settings = reception.settings(session)
+    current = conversations.latest_for_visitor(session, visitor)
+    return {
+        "token": visitors.issue_token(tenant, visitor),
+        "nickname": visitor.nickname,
+        "department_picker": settings.department_picker,
+        "departments": [department_dict(d) for d in reception.visible_departments(session)],
+        "prechat_fields": settings.prechat_fields or [],
+        "state": broadcast.visitor_state(session, current) if current is not None else None,
+    }
 
 
 def on_connect(auth=None):
@@ -29,7 +46,7 @@ def on_connect(auth=None):
             refuse_connection(exc.code, exc.message)
         remember(SocketIdentity(VISITOR, tenant, visitor.id, VISITOR, visitor.public_id))
         join_room(rooms.visitor(tenant, visitor.public_id))
-        emit("session", {"token": visitors.issue_token(tenant, visitor), "nickname": visitor.nickname})
+        emit("session", _welcome(tenant, visitor))
 
 
 def _visitor(identity: SocketIdentity) -> Visitor:
@@ -43,22 +60,43 @@ def on_history(identity: SocketIdentity, request: HistoryRequest):
     if conversation is None:
         return {"conversation": None, "messages": []}
     messages = conversations.messages_after(session, conversation, request.after_seq)
-    return {"conversation": conversation_dict(conversation), "messages": [message_dict(m) for m in messages]}
+    return {"conversation": conversation_dict(conversation), "messages": [message_dict(m) for m in messages],
+            "state": broadcast.visitor_state(session, conversation)}
+
+
+@socket_event(VISITOR, StartConversation)
+def on_start(identity: SocketIdentity, request: StartConversation):
+    session = tenant_session()
+    conversation, outcome = routing.open_conversation(
+        session, _visitor(identity), department_id=request.department_id, prechat=request.prechat)
+    broadcast.outcome(identity.tenant, session, outcome)
+    return {"conversation": conversation_dict(conversation), "state": broadcast.visitor_state(session, conversation)}
 
 
 @socket_event(VISITOR, VisitorSend)
 def on_send(identity: SocketIdentity, request: VisitorSend):
-    posted = conversations.post_visitor_message(
-        tenant_session(), _visitor(identity), client_id=request.client_id, body=request.body,
+    session = tenant_session()
+    posted, outcome = routing.visitor_says(
+        session, _visitor(identity), client_id=request.client_id, body=request.body,
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
     )
-    if posted.is_new:
-        broadcast.message_posted(identity.tenant, posted)
+    broadcast.outcome(identity.tenant, session, outcome)
     return {"message": message_dict(posted.message), "duplicate": not posted.is_new}
+
+
+@socket_event(VISITOR, Empty)
+def on_request_human(identity: SocketIdentity, _request: Empty):
+    session = tenant_session()
+    outcome = routing.request_human(session, _visitor(identity))
+    broadcast.outcome(identity.tenant, session, outcome)
+    conversation = conversations.latest_for_visitor(session, _visitor(identity))
+    return {"state": broadcast.visitor_state(session, conversation)}
 
 
 def register(socketio) -> None:
     ns = rooms.VISITOR_NAMESPACE
     socketio.on_event("connect", on_connect, namespace=ns)
     socketio.on_event("history", on_history, namespace=ns)
+    socketio.on_event("conversation:start", on_start, namespace=ns)
     socketio.on_event("message:send", on_send, namespace=ns)
+    socketio.on_event("human:request", on_request_human, namespace=ns)

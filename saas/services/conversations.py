@@ -1,5 +1,6 @@
 """Conversations and messages: where a message is validated, sequenced, deduplicated and stored."""
 import re
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select, update
@@ -7,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Conversation, Message, ReadMarker, User, Visitor, utcnow
-from ..models.conversations import AGENT, OPEN, VISITOR
+from ..models.conversations import AGENT, BOT, OPEN, VISITOR
 from .errors import Invalid, NotFound
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -42,10 +43,14 @@ def clean_client_id(client_id) -> str:
     return client_id
 
 
+def valid_id(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 2**31 - 1:
+        raise Invalid("invalid_id", "An id is a positive whole number.")
+    return value
+
+
 def get_conversation(session: Session, conversation_id) -> Conversation:
-    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool) or conversation_id < 1:
-        raise Invalid("invalid_conversation_id", "A conversation id is a positive whole number.")
-    conversation = session.get(Conversation, conversation_id)
+    conversation = session.get(Conversation, valid_id(conversation_id))
     if conversation is None:
         raise NotFound("conversation_not_found", "No such conversation.")
     return conversation
@@ -100,30 +105,27 @@ def _store(session: Session, conversation: Conversation, *, sender_type: str, se
     return Posted(conversation, message, is_new=True)
 
 
-def post_visitor_message(session: Session, visitor: Visitor, *, client_id, body, max_length: int) -> Posted:
-    client_id = clean_client_id(client_id)
-    body = clean_body(body, max_length)
-    conversation = latest_for_visitor(session, visitor)
-    if conversation is None or conversation.status != OPEN:
-        conversation = Conversation(visitor_id=visitor.id, status=OPEN)
-        session.add(conversation)
-        session.flush()
+def resent(session: Session, conversation: Conversation, client_id: str) -> Posted | None:
+    """The stored message when ``client_id`` was already sent into this conversation."""
+    stored = _stored_message(session, conversation.id, client_id)
+    return Posted(conversation, stored, is_new=False) if stored is not None else None
+
+
+def post_visitor_message(session: Session, visitor: Visitor, conversation: Conversation, *, client_id: str,
+                         body: str) -> Posted:
     return _store(session, conversation, sender_type=VISITOR, sender_id=visitor.id,
                   sender_name=visitor.nickname, client_id=client_id, body=body)
 
 
-def post_agent_message(session: Session, agent: User, conversation_id, *, client_id, body,
-                       max_length: int) -> Posted:
-    client_id = clean_client_id(client_id)
-    body = clean_body(body, max_length)
-    conversation = get_conversation(session, conversation_id)
-    if conversation.status != OPEN:
-        raise Invalid("conversation_closed", "This conversation is closed.")
-    if conversation.assigned_agent_id is None:
-        # Until routing exists, whoever answers first takes the conversation.
-        conversation.assigned_agent_id = agent.id
+def post_agent_message(session: Session, agent: User, conversation: Conversation, *, client_id: str,
+                       body: str) -> Posted:
     return _store(session, conversation, sender_type=AGENT, sender_id=agent.id,
                   sender_name=agent.display_name, client_id=client_id, body=body)
+
+
+def post_bot_message(session: Session, conversation: Conversation, body: str, bot_name: str) -> Posted:
+    return _store(session, conversation, sender_type=BOT, sender_id=None, sender_name=bot_name,
+                  client_id=f"bot-{uuid.uuid4().hex}", body=body)
 
 
 def messages_after(session: Session, conversation: Conversation, after_seq: int = 0,

@@ -1,0 +1,505 @@
+"""Routing: who holds a conversation (bot, queue or agent), assignment, transfer, close, reopen.
+
+Every state change is recorded as a ConversationEvent. Assignment is race-free across server
+processes: the queue head and the chosen agent are locked with SELECT … FOR UPDATE SKIP LOCKED
+and the agent's load is recounted under the lock. On SQLite (one process, greenlets that never
+yield inside a transaction) the same code runs without row locks.
+"""
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Conversation, ConversationEvent, Department, DepartmentMember, User, Visitor, utcnow
+from ..models.conversations import AGENT_HANDLER, BOT_HANDLER, CLOSED, OPEN, QUEUE_HANDLER
+from ..models.reception import BOT_FIRST, BOT_ONLY, HUMAN_FIRST, MANUAL, ONLINE
+from . import bot, conversations, reception
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+SYSTEM, VISITOR_ACTOR, AGENT_ACTOR, BOT_ACTOR = "system", "visitor", "agent", "bot"
+# Modes in which the bot may keep a waiting visitor company.
+BOT_MODES = (BOT_ONLY, BOT_FIRST, HUMAN_FIRST)
+CONTENDED_RETRIES = 20
+DEFAULT_SECONDS_PER_PLACE = 60
+
+
+@dataclass
+class Outcome:
+    """What changed, for the realtime layer to tell: new messages, conversations, queues."""
+
+    posted: list = field(default_factory=list)  # conversations.Posted, in order
+    conversations: dict = field(default_factory=dict)  # id -> Conversation whose routing changed
+    queues: set = field(default_factory=set)  # department ids (None: no department) whose queue moved
+    assigned: list = field(default_factory=list)  # (conversation, agent) pairs, in order
+
+    def merge(self, other: "Outcome") -> "Outcome":
+        self.posted += other.posted
+        self.conversations.update(other.conversations)
+        self.queues |= other.queues
+        self.assigned += other.assigned
+        return self
+
+    def changed(self, conversation: Conversation) -> None:
+        self.conversations[conversation.id] = conversation
+
+
+def record(session: Session, conversation: Conversation, kind: str, actor_type: str,
+           actor_id: int | None = None, **detail) -> None:
+    session.add(ConversationEvent(conversation_id=conversation.id, kind=kind, actor_type=actor_type,
+                                  actor_id=actor_id, detail=detail))
+
+
+def department_of(session: Session, conversation: Conversation) -> Department | None:
+    return session.get(Department, conversation.department_id) if conversation.department_id else None
+
+
+def _say(session: Session, conversation: Conversation, text: str, outcome: Outcome) -> None:
+    outcome.posted.append(conversations.post_bot_message(session, conversation, text, bot.BOT_NAME))
+
+
+# --- capacity -----------------------------------------------------------------------------
+
+def capacity(session: Session, agent: User) -> int:
+    return agent.max_concurrent or reception.settings(session).default_max_concurrent
+
+
+def load(session: Session, agent_id: int) -> int:
+    return session.scalar(
+        select(func.count(Conversation.id)).where(
+            Conversation.assigned_agent_id == agent_id, Conversation.status == OPEN,
+            Conversation.handler == AGENT_HANDLER,
+        )
+    )
+
+
+def _load_column():
+    return (
+        select(func.count(Conversation.id))
+        .where(Conversation.assigned_agent_id == User.id, Conversation.status == OPEN,
+               Conversation.handler == AGENT_HANDLER)
+        .correlate(User)
+        .scalar_subquery()
+    )
+
+
+def _lock_free_agent(session: Session, department_id: int | None) -> tuple[User | None, bool]:
+    """Least-loaded online agent with a free slot (ties: idle longest), locked. Also says whether
+    a candidate was skipped because another transaction held it (then the caller tries again)."""
+    agent_load = _load_column()
+    query = (
+        select(User.id)
+        .where(User.presence == ONLINE, User.is_enabled.is_(True),
+               agent_load < func.coalesce(User.max_concurrent, reception.settings(session).default_max_concurrent))
+        .order_by(agent_load, User.last_assigned_at.asc().nulls_first(), User.id)
+    )
+    if department_id is not None:
+        query = query.join(DepartmentMember, DepartmentMember.user_id == User.id).where(
+            DepartmentMember.department_id == department_id)
+    skipped = False
+    for agent_id in session.scalars(query).all():
+        agent = session.scalar(select(User).where(User.id == agent_id).with_for_update(skip_locked=True))
+        if agent is None:
+            skipped = True
+            continue
+        if agent.presence == ONLINE and load(session, agent.id) < capacity(session, agent):
+            return agent, skipped
+    return None, skipped
+
+
+def _assign(session: Session, conversation: Conversation, agent: User, actor_type: str, actor_id: int | None,
+            outcome: Outcome) -> None:
+    now = utcnow()
+    waited = (now - conversation.waiting_since).total_seconds() if conversation.waiting_since else 0.0
+    conversation.handler, conversation.assigned_agent_id, conversation.waiting_since = AGENT_HANDLER, agent.id, None
+    agent.last_assigned_at = now
+    record(session, conversation, "assigned", actor_type, actor_id, agent_id=agent.id, waited_seconds=round(waited, 3))
+    outcome.changed(conversation)
+    outcome.assigned.append((conversation, agent))
+    outcome.queues.add(conversation.department_id)
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+def _waiting_filter(department_id: int | None) -> list:
+    department = (Conversation.department_id.is_(None) if department_id is None
+                  else Conversation.department_id == department_id)
+    return [Conversation.status == OPEN, Conversation.handler != AGENT_HANDLER,
+            Conversation.waiting_since.is_not(None), department]
+
+
+def _waiting(department_id: int | None):
+    return select(Conversation).where(*_waiting_filter(department_id)).order_by(
+        Conversation.waiting_since, Conversation.id)
+
+
+def queue(session: Session, department_id: int | None) -> list[Conversation]:
+    return list(session.scalars(_waiting(department_id)))
+
+
+def assign_waiting(session: Session, department_id: int | None) -> Outcome:
+    """Give waiting visitors of a department to free agents, first come first served."""
+    outcome = Outcome()
+    department = session.get(Department, department_id) if department_id is not None else None
+    if department is not None and department.assignment == MANUAL:
+        return outcome
+    for attempt in range(CONTENDED_RETRIES):
+        contended = False
+        while True:
+            head = session.scalar(_waiting(department_id).limit(1).with_for_update(skip_locked=True, of=Conversation))
+            if head is None:
+                break
+            agent, skipped = _lock_free_agent(session, department_id)
+            contended = contended or skipped
+            if agent is None:
+                break
+            _assign(session, head, agent, SYSTEM, None, outcome)
+            session.commit()
+        session.commit()  # releases the locks of an unfinished round
+        if not contended:
+            break
+        time.sleep(0.01 * (attempt + 1))  # another process holds a candidate; it commits soon
+    return outcome
+
+
+def position(session: Session, conversation: Conversation) -> int | None:
+    """1-based place in the department's queue, or None when not waiting."""
+    if conversation.status != OPEN or conversation.waiting_since is None or conversation.handler == AGENT_HANDLER:
+        return None
+    ahead = session.scalar(
+        select(func.count(Conversation.id)).where(
+            *_waiting_filter(conversation.department_id),
+            (Conversation.waiting_since < conversation.waiting_since)
+            | ((Conversation.waiting_since == conversation.waiting_since) & (Conversation.id < conversation.id)),
+        )
+    )
+    return ahead + 1
+
+
+def seconds_per_place(session: Session, department_id: int | None) -> int:
+    """Recent pace of assignments in the department: the time one queue place takes."""
+    department = (Conversation.department_id.is_(None) if department_id is None
+                  else Conversation.department_id == department_id)
+    times = session.scalars(
+        select(ConversationEvent.created_at)
+        .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
+        .where(ConversationEvent.kind == "assigned", department)
+        .order_by(ConversationEvent.id.desc())
+        .limit(20)
+    ).all()
+    if len(times) < 2:
+        return DEFAULT_SECONDS_PER_PLACE
+    span = (times[0] - times[-1]).total_seconds() / (len(times) - 1)
+    return max(5, round(span))
+
+
+def online_agents(session: Session, department_id: int | None) -> int:
+    query = select(func.count(User.id)).where(User.presence == ONLINE, User.is_enabled.is_(True))
+    if department_id is not None:
+        query = query.join(DepartmentMember, DepartmentMember.user_id == User.id).where(
+            DepartmentMember.department_id == department_id)
+    return session.scalar(query)
+
+
+# --- a conversation's life ----------------------------------------------------------------
+
+def _wait_for_human(session: Session, conversation: Conversation, kind: str, actor_type: str,
+                    actor_id: int | None, outcome: Outcome) -> None:
+    conversation.handler, conversation.waiting_since = QUEUE_HANDLER, utcnow()
+    conversation.assigned_agent_id = None
+    record(session, conversation, kind, actor_type, actor_id, department_id=conversation.department_id)
+    outcome.changed(conversation)
+    outcome.queues.add(conversation.department_id)
+
+
+def _bot_keeps_company(session: Session, conversation: Conversation, outcome: Outcome) -> None:
+    """Nobody took the waiting visitor: where the mode allows, the bot holds them meanwhile."""
+    if conversation.handler != QUEUE_HANDLER:
+        return
+    mode = reception.mode_for(session, conversation.channel, department_of(session, conversation))
+    if mode in BOT_MODES:
+        conversation.handler = BOT_HANDLER
+        record(session, conversation, "bot_holding", SYSTEM)
+        _say(session, conversation, bot.WAITING_WITH_BOT, outcome)
+        outcome.changed(conversation)
+
+
+def open_conversation(session: Session, visitor: Visitor, *, channel: str = "web", department_id=None,
+                      prechat: dict | None = None) -> tuple[Conversation, Outcome]:
+    """Start the visitor's conversation (or return the open one) and route it by reception mode."""
+    outcome = Outcome()
+    current = conversations.latest_for_visitor(session, visitor)
+    if current is not None and current.status == OPEN:
+        return current, outcome
+    channel = reception.clean_channel(channel)
+    department = reception.department_for_visitor(session, department_id)
+    answers = reception.clean_prechat(session, prechat)
+    for key, value in answers.items():
+        setattr(visitor, key, value)
+    if answers.get("name"):
+        visitor.nickname = answers["name"]
+    conversation = Conversation(visitor_id=visitor.id, channel=channel, status=OPEN,
+                                department_id=department.id if department else None, handler=QUEUE_HANDLER)
+    session.add(conversation)
+    session.flush()
+    record(session, conversation, "created", VISITOR_ACTOR, visitor.id, channel=channel,
+           department_id=conversation.department_id)
+    mode = reception.mode_for(session, channel, department)
+    if mode in (BOT_ONLY, BOT_FIRST):
+        conversation.handler = BOT_HANDLER
+        record(session, conversation, "bot_started", BOT_ACTOR)
+        _say(session, conversation, bot.GREETING, outcome)
+        session.commit()
+        outcome.changed(conversation)
+        return conversation, outcome
+    _wait_for_human(session, conversation, "queued", SYSTEM, None, outcome)
+    session.commit()
+    outcome.merge(assign_waiting(session, conversation.department_id))
+    session.refresh(conversation)
+    if mode == HUMAN_FIRST and conversation.handler != AGENT_HANDLER:
+        _bot_keeps_company(session, conversation, outcome)
+        session.commit()
+    return conversation, outcome
+
+
+def _reopen(session: Session, conversation: Conversation, visitor: Visitor, outcome: Outcome) -> None:
+    previous_agent = session.get(User, conversation.assigned_agent_id) if conversation.assigned_agent_id else None
+    conversation.status, conversation.closed_at = OPEN, None
+    record(session, conversation, "reopened", VISITOR_ACTOR, visitor.id)
+    outcome.changed(conversation)
+    if previous_agent is not None:
+        locked = session.scalar(select(User).where(User.id == previous_agent.id).with_for_update())
+        if locked.presence == ONLINE and load(session, locked.id) < capacity(session, locked):
+            conversation.waiting_since = None
+            _assign(session, conversation, locked, SYSTEM, None, outcome)
+            session.commit()
+            return
+    _wait_for_human(session, conversation, "queued", SYSTEM, None, outcome)
+    session.commit()
+    outcome.merge(assign_waiting(session, conversation.department_id))
+
+
+def conversation_for_message(session: Session, visitor: Visitor) -> tuple[Conversation, Outcome]:
+    """The conversation a visitor's new message belongs to: the open one, a recently closed one
+    reopened, or a new one with the tenant's defaults."""
+    current = conversations.latest_for_visitor(session, visitor)
+    if current is not None and current.status == OPEN:
+        return current, Outcome()
+    window = timedelta(minutes=reception.settings(session).reopen_window_minutes)
+    if current is not None and current.closed_at and utcnow() - current.closed_at <= window:
+        outcome = Outcome()
+        _reopen(session, current, visitor, outcome)
+        session.refresh(current)
+        return current, outcome
+    if reception.prechat_required(session):
+        raise Invalid("prechat_required", "Please fill in the form before your first message.")
+    return open_conversation(session, visitor)
+
+
+def bot_turn(session: Session, conversation: Conversation, text: str) -> Outcome:
+    """The bot answers a visitor message in a conversation it holds; it may hand over."""
+    outcome = Outcome()
+    if conversation.handler != BOT_HANDLER:
+        return outcome
+    turn = bot.respond(text)
+    mode = reception.mode_for(session, conversation.channel, department_of(session, conversation))
+    if turn.wants_human and mode == BOT_ONLY:
+        _say(session, conversation, bot.NO_HUMANS, outcome)
+        return outcome
+    if conversation.waiting_since is not None and not turn.wants_human:
+        _say(session, conversation, turn.text, outcome)  # already waiting for a human; the bot helps meanwhile
+        return outcome
+    if not turn.answered:
+        conversation.bot_unanswered += 1
+        session.commit()
+    hand_over = turn.wants_human or (
+        mode == BOT_FIRST and conversation.bot_unanswered >= reception.settings(session).bot_handoff_after)
+    if not hand_over or conversation.waiting_since is not None:
+        _say(session, conversation, turn.text, outcome)
+        return outcome
+    return outcome.merge(_hand_over(session, conversation, BOT_ACTOR, None))
+
+
+def _hand_over(session: Session, conversation: Conversation, actor_type: str, actor_id: int | None) -> Outcome:
+    outcome = Outcome()
+    _say(session, conversation, bot.HANDING_OVER, outcome)
+    _wait_for_human(session, conversation, "handed_over", actor_type, actor_id, outcome)
+    session.commit()
+    outcome.merge(assign_waiting(session, conversation.department_id))
+    session.refresh(conversation)
+    _bot_keeps_company(session, conversation, outcome)
+    session.commit()
+    return outcome
+
+
+def request_human(session: Session, visitor: Visitor) -> Outcome:
+    """The visitor pressed "talk to a human" while the bot holds their conversation."""
+    conversation = conversations.latest_for_visitor(session, visitor)
+    if conversation is None or conversation.status != OPEN:
+        raise Invalid("no_conversation", "Start a conversation first.")
+    if conversation.handler == AGENT_HANDLER or conversation.waiting_since is not None:
+        return Outcome()  # already with, or waiting for, a person
+    mode = reception.mode_for(session, conversation.channel, department_of(session, conversation))
+    if mode == BOT_ONLY:
+        outcome = Outcome()
+        _say(session, conversation, bot.NO_HUMANS, outcome)
+        return outcome
+    return _hand_over(session, conversation, VISITOR_ACTOR, visitor.id)
+
+
+def _may_handle(agent: User, conversation: Conversation) -> None:
+    if conversation.assigned_agent_id not in (None, agent.id) and not agent.is_admin:
+        raise Forbidden("not_your_conversation", "This conversation is assigned to someone else.")
+
+
+def pick(session: Session, agent: User, conversation_id) -> Outcome:
+    """An agent takes a waiting conversation (manual assignment, or answering from the queue)."""
+    outcome = Outcome()
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.id == conversations.valid_id(conversation_id))
+        .with_for_update(of=Conversation))
+    if conversation is None:
+        raise NotFound("conversation_not_found", "No such conversation.")
+    if conversation.status != OPEN:
+        raise Invalid("conversation_closed", "This conversation is closed.")
+    if conversation.handler == AGENT_HANDLER:
+        if conversation.assigned_agent_id == agent.id:
+            return outcome
+        raise Conflict("already_assigned", "Someone else has taken this conversation.")
+    if conversation.department_id is not None and not agent.is_admin and session.get(
+            DepartmentMember, (conversation.department_id, agent.id)) is None:
+        raise Forbidden("not_in_department", "You are not in this conversation's department.")
+    locked = session.scalar(select(User).where(User.id == agent.id).with_for_update())
+    if load(session, locked.id) >= capacity(session, locked):
+        raise Conflict("at_capacity", "You are at your maximum number of conversations.")
+    _assign(session, conversation, locked, AGENT_ACTOR, agent.id, outcome)
+    session.commit()
+    return outcome
+
+
+def _departments_of(session: Session, agent_id: int) -> set[int | None]:
+    return {None, *session.scalars(select(DepartmentMember.department_id).where(DepartmentMember.user_id == agent_id))}
+
+
+def _refill(session: Session, agent_id: int | None, outcome: Outcome) -> Outcome:
+    """A slot freed up: pull the next waiting visitors into every department the agent serves."""
+    for department_id in sorted(_departments_of(session, agent_id) if agent_id else {None},
+                                key=lambda d: (d is not None, d or 0)):
+        outcome.merge(assign_waiting(session, department_id))
+    return outcome
+
+
+def transfer(session: Session, actor: User, conversation_id, *, to_agent_id=None, to_department_id=None,
+             note: str = "") -> Outcome:
+    if (to_agent_id is None) == (to_department_id is None):
+        raise Invalid("invalid_transfer", "Transfer to exactly one agent or one department.")
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise Invalid("note_too_long", "An internal note is at most 2000 characters.")
+    outcome = Outcome()
+    conversation = conversations.get_conversation(session, conversation_id)
+    if conversation.status != OPEN:
+        raise Invalid("conversation_closed", "This conversation is closed.")
+    _may_handle(actor, conversation)
+    previous_agent_id = conversation.assigned_agent_id
+    if to_agent_id is not None:
+        target = session.scalar(select(User).where(User.id == conversations.valid_id(to_agent_id)).with_for_update())
+        if target is None or not target.is_enabled:
+            raise NotFound("agent_not_found", "No such agent in this workspace.")
+        if target.presence != ONLINE:
+            raise Invalid("agent_not_online", f"{target.display_name} is not online.")
+        if target.id != previous_agent_id and load(session, target.id) >= capacity(session, target):
+            raise Conflict("agent_at_capacity", f"{target.display_name} has no free slot.")
+        record(session, conversation, "transferred", AGENT_ACTOR, actor.id, from_agent_id=previous_agent_id,
+               to_agent_id=target.id, note=note)
+        conversation.waiting_since = None
+        _assign(session, conversation, target, AGENT_ACTOR, actor.id, outcome)
+    else:
+        department = session.get(Department, conversations.valid_id(to_department_id))
+        if department is None:
+            raise NotFound("department_not_found", "No such department in this workspace.")
+        record(session, conversation, "transferred", AGENT_ACTOR, actor.id, from_agent_id=previous_agent_id,
+               to_department_id=department.id, note=note)
+        conversation.department_id = department.id
+        _wait_for_human(session, conversation, "queued", AGENT_ACTOR, actor.id, outcome)
+    session.commit()
+    if to_department_id is not None:
+        outcome.merge(assign_waiting(session, conversation.department_id))
+    if previous_agent_id and previous_agent_id != conversation.assigned_agent_id:
+        _refill(session, previous_agent_id, outcome)
+    return outcome
+
+
+def close(session: Session, actor: User, conversation_id) -> Outcome:
+    outcome = Outcome()
+    conversation = conversations.get_conversation(session, conversation_id)
+    if conversation.status == CLOSED:
+        return outcome
+    _may_handle(actor, conversation)
+    held_by = conversation.assigned_agent_id if conversation.handler == AGENT_HANDLER else None
+    conversation.status, conversation.closed_at, conversation.waiting_since = CLOSED, utcnow(), None
+    record(session, conversation, "closed", AGENT_ACTOR, actor.id)
+    outcome.changed(conversation)
+    outcome.queues.add(conversation.department_id)
+    session.commit()
+    if held_by:
+        _refill(session, held_by, outcome)
+    return outcome
+
+
+def agent_available(session: Session, agent: User) -> Outcome:
+    """The agent came online or got more room: fill their free slots."""
+    return _refill(session, agent.id, Outcome())
+
+
+def agent_left(session: Session, agent: User) -> Outcome:
+    """The agent went away or offline. Where nobody else is online, the bot (if the mode allows)
+    keeps waiting visitors company; they keep their place in the queue."""
+    outcome = Outcome()
+    for department_id in _departments_of(session, agent.id):
+        if online_agents(session, department_id):
+            continue
+        for conversation in queue(session, department_id):
+            _bot_keeps_company(session, conversation, outcome)
+        outcome.queues.add(department_id)
+    session.commit()
+    return outcome
+
+
+def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_length: int):
+    """A visitor message: stored in the right conversation, then the bot's turn if it holds it.
+    Returns (the visitor's Posted, Outcome). A resend is answered with the stored message."""
+    client_id = conversations.clean_client_id(client_id)
+    body = conversations.clean_body(body, max_length)
+    latest = conversations.latest_for_visitor(session, visitor)
+    resent = conversations.resent(session, latest, client_id) if latest else None
+    if resent is not None:
+        return resent, Outcome()
+    conversation, outcome = conversation_for_message(session, visitor)
+    posted = conversations.post_visitor_message(session, visitor, conversation, client_id=client_id, body=body)
+    outcome.posted.append(posted)
+    if posted.is_new:
+        outcome.merge(bot_turn(session, conversation, body))
+    return posted, outcome
+
+
+def agent_reply(session: Session, agent: User, conversation_id, *, client_id, body, max_length: int):
+    """An agent message. Answering a waiting conversation takes it (as ``pick``); admins may also
+    write into a colleague's conversation. Returns (the agent's Posted, Outcome)."""
+    client_id = conversations.clean_client_id(client_id)
+    body = conversations.clean_body(body, max_length)
+    conversation = conversations.get_conversation(session, conversation_id)
+    resent = conversations.resent(session, conversation, client_id)
+    if resent is not None:
+        return resent, Outcome()
+    if conversation.status != OPEN:
+        raise Invalid("conversation_closed", "This conversation is closed.")
+    _may_handle(agent, conversation)
+    outcome = Outcome()
+    if conversation.handler != AGENT_HANDLER:
+        outcome.merge(pick(session, agent, conversation.id))
+        session.refresh(conversation)
+    posted = conversations.post_agent_message(session, agent, conversation, client_id=client_id, body=body)
+    outcome.posted.append(posted)
+    return posted, outcome
