@@ -71,12 +71,15 @@ class VisitorClient(_Client):
         self._session = threading.Event()
         self.token: str | None = None
         self.nickname: str | None = None
+        self.welcome: dict = {}
+        self.states: "queue.Queue[dict]" = queue.Queue()
         self.sio.on("session", self._on_session, namespace=self.namespace)
+        self.sio.on("conversation:state", self.states.put, namespace=self.namespace)
         self._connect(base_url, {"key": widget_key, "token": token})
         assert self._session.wait(TIMEOUT), "no session event after connect"
 
     def _on_session(self, data):
-        self.token, self.nickname = data["token"], data["nickname"]
+        self.token, self.nickname, self.welcome = data["token"], data["nickname"], data
         self._session.set()
 
     def send(self, body, client_id: str | None = None) -> dict:
@@ -84,6 +87,9 @@ class VisitorClient(_Client):
 
     def history(self, after_seq: int = 0) -> dict:
         return self.call("history", {"after_seq": after_seq})
+
+    def start(self, department_id=None, **prechat) -> dict:
+        return self.call("conversation:start", {"department_id": department_id, "prechat": prechat})
 
 
 class AgentClient(_Client):
