@@ -59,7 +59,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("SWITCHBOARD_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Greenlets serve many sockets at once: the default pool of 5 (+10) queues them up.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "pool_size": int(os.environ.get("SWITCHBOARD_DB_POOL_SIZE", 10)),
+            "max_overflow": int(os.environ.get("SWITCHBOARD_DB_MAX_OVERFLOW", 20)),
+        },
     }
     config.update(overrides)
     return config

@@ -260,3 +260,22 @@ def test_presence_goes_away_only_after_the_grace_period_and_comes_back(start_ser
     clients.agent(server, tenant)
     assert presence(app, tenant, agent) == "away"  # a chosen away survives reconnecting
     assert clients.agent(server, tenant).call("presence:set", {"state": "busy"})["error"]["code"] == "invalid_presence"
+
+
+def test_raising_an_agents_capacity_in_the_admin_assigns_a_waiting_visitor_at_once(server, app, make_tenant, clients):
+    from tests.clients import login
+    from tests.test_team_admin import _edit
+
+    tenant = make_tenant()
+    configure(app, tenant, default_max_concurrent=1)
+    clients.agent(server, tenant)
+    served, waiting = clients.visitor(server, tenant), clients.visitor(server, tenant)
+    served.send("one")
+    wait_for_state(served, lambda s: s["handler"] == "agent")
+    waiting.send("two")
+    wait_for_state(waiting, lambda s: s["position"] == 1)
+
+    owner = login(server.url, tenant.slug, tenant.owner.email, tenant.owner.password)
+    agent = tenant.agents[0]
+    _edit(owner, server, tenant, agent.id, display_name=agent.name, role="agent", max_concurrent="2")
+    assert wait_for_state(waiting, lambda s: s["handler"] == "agent")["agent_name"] == agent.name

@@ -1,63 +1,48 @@
-"""Team management screens (Flask-Admin): change an account's name, role, or switch it off.
+"""Team management screens (Flask-Admin): change an account's name, role, capacity, or switch it off.
 
 Mounted under ``/t/<tenant_slug>/admin/manage/`` so the tenant comes from the URL like every other
-page; Flask-Admin's own ``url_for`` calls get the slug from ``tenants.web``'s url_defaults.
+page; Flask-Admin's own ``url_for`` calls get the slug from ``tenants.web``'s url_defaults. The
+reception screens (``.reception``) hang off the same Admin.
 """
-from flask import abort, redirect, url_for
+from flask import redirect, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
-from flask_login import current_user
-from wtforms.validators import ValidationError
-
-from tenants import has_tenant, tenant_session
 
 from ..models import User
-from ..services import accounts
-from ..services.errors import ServiceError
+from ..services import accounts, reception_settings
+from . import reception
+from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
 
 
-class _RequestTenantSession:
-    """Flask-Admin takes one session object at start-up; this one forwards to the session of the
-    tenant selected for the current request, and looks like nothing outside a tenant."""
-
-    def __getattr__(self, name):
-        if not has_tenant():
-            raise AttributeError(name)
-        return getattr(tenant_session(), name)
-
-
-class _AdminsOnly:
-    def is_accessible(self):
-        return current_user.is_authenticated and current_user.is_admin
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login"))
-        abort(403)
-
-
-class ManageHome(_AdminsOnly, AdminIndexView):
+class ManageHome(AdminsOnly, AdminIndexView):
     @expose("/")
     def index(self):
         return redirect(url_for("team.index_view"))
 
 
-class TeamView(_AdminsOnly, ModelView):
+class TeamView(AdminsOnly, RefillsQueues, ModelView):
     can_create = False  # people join through invite links
     can_delete = False  # accounts are switched off, so their history keeps its author
-    column_list = ("display_name", "email", "role", "is_enabled", "created_at")
-    column_labels = {"display_name": "Name", "is_enabled": "Enabled", "created_at": "Joined"}
+    column_list = ("display_name", "email", "role", "is_enabled", "presence", "max_concurrent", "created_at")
+    column_labels = {"display_name": "Name", "is_enabled": "Enabled", "created_at": "Joined",
+                     "max_concurrent": "Max concurrent"}
+    column_formatters = {
+        "max_concurrent": lambda view, context, model, name: model.max_concurrent or "workspace default",
+    }
     column_searchable_list = ("display_name", "email")
-    column_filters = ("role", "is_enabled")
-    form_columns = ("display_name", "role", "is_enabled")
+    column_filters = ("role", "is_enabled", "presence")
+    form_columns = ("display_name", "role", "is_enabled", "max_concurrent")
     form_choices = {"role": [("owner", "Owner"), ("admin", "Admin"), ("agent", "Agent")]}
+    form_args = {"max_concurrent": {
+        "label": "Max concurrent conversations",
+        "description": "1 to 100; leave blank for the workspace default (Reception settings).",
+    }}
 
     def on_model_change(self, form, model, is_created):
-        try:
-            accounts.check_member_change(tenant_session(), current_user, model)
-        except ServiceError as exc:
-            raise ValidationError(exc.message) from exc
+        enforce(accounts.check_member_change, model)
+        enforce(reception_settings.check_agent_capacity, model)
 
 
 def init_app(app) -> None:
@@ -68,5 +53,8 @@ def init_app(app) -> None:
         index_view=ManageHome(url="/t/<tenant_slug>/admin/manage", endpoint="manage"),
         theme=Bootstrap4Theme(),
     )
-    admin.add_view(TeamView(User, _RequestTenantSession(), name="Team", endpoint="team"))
+    session = RequestTenantSession()
+    admin.add_view(TeamView(User, session, name="Team", endpoint="team"))
+    reception.add_views(admin, session)
+    admin.add_link(MenuLink(name="Workspace settings", endpoint="admin.settings"))
     admin.init_app(app)

@@ -31,7 +31,7 @@ class Outcome:
 
     posted: list = field(default_factory=list)  # conversations.Posted, in order
     conversations: dict = field(default_factory=dict)  # id -> Conversation whose routing changed
-    queues: set = field(default_factory=set)  # department ids (None: no department) whose queue moved
+    queues: set = field(default_factory=set)  # department ids (None: no department) whose places moved
     assigned: list = field(default_factory=list)  # (conversation, agent) pairs, in order
 
     def merge(self, other: "Outcome") -> "Outcome":
@@ -209,8 +209,8 @@ def _wait_for_human(session: Session, conversation: Conversation, kind: str, act
     conversation.handler, conversation.waiting_since = QUEUE_HANDLER, utcnow()
     conversation.assigned_agent_id = None
     record(session, conversation, kind, actor_type, actor_id, department_id=conversation.department_id)
+    # Joining the back of a queue moves nobody else's place: only this conversation changed.
     outcome.changed(conversation)
-    outcome.queues.add(conversation.department_id)
 
 
 def _bot_keeps_company(session: Session, conversation: Conversation, outcome: Outcome) -> None:
@@ -445,6 +445,14 @@ def close(session: Session, actor: User, conversation_id) -> Outcome:
     session.commit()
     if held_by:
         _refill(session, held_by, outcome)
+    return outcome
+
+
+def rebalance(session: Session) -> Outcome:
+    """Capacities, memberships or modes changed: waiting visitors may have an agent now."""
+    outcome = assign_waiting(session, None)
+    for department_id in session.scalars(select(Department.id).order_by(Department.id)).all():
+        outcome.merge(assign_waiting(session, department_id))
     return outcome
 
 

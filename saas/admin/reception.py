@@ -1,0 +1,163 @@
+"""Reception configuration screens (Flask-Admin, owners and admins only): departments and their
+members, per-channel reception modes, and the workspace's reception settings.
+
+Views only translate between forms and ``saas.services.reception_settings``, which holds the rules.
+"""
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import Select2Widget
+from flask_admin.helpers import is_form_submitted
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectMultipleField
+
+from tenants import tenant_session
+
+from ..models import ChannelMode, Department, DepartmentMember, User
+from ..models.reception import CHANNELS, PRECHAT_FIELDS, RECEPTION_MODES
+from ..services import reception as reception_service
+from ..services import reception_settings as rules
+from ..services.errors import ServiceError
+from .access import AdminsOnly, RefillsQueues, enforce, refill_queues
+
+MODE_CHOICES = [(mode, rules.MODE_LABELS[mode]) for mode in RECEPTION_MODES]
+INHERIT = "Inherit (channel or workspace mode)"
+
+
+class MembersField(SelectMultipleField):
+    """The people of this workspace in a department: written as DepartmentMember rows by the
+    view, not set on the model."""
+
+    widget = Select2Widget(multiple=True)
+
+    def populate_obj(self, obj, name):
+        pass
+
+
+def _member_choices(session) -> list[tuple[int, str]]:
+    people = session.scalars(select(User).order_by(User.display_name, User.id))
+    return [(user.id, f"{user.display_name} ({user.email}, {user.role}{'' if user.is_enabled else ', switched off'})")
+            for user in people]
+
+
+class DepartmentView(AdminsOnly, RefillsQueues, ModelView):
+    column_list = ("name", "public_name", "is_hidden", "assignment", "reception_mode", "members")
+    column_labels = {"public_name": "Name for visitors", "is_hidden": "Hidden from visitors",
+                     "reception_mode": "Reception mode", "members": "Members"}
+    column_searchable_list = ("name", "public_name")
+    column_default_sort = "name"
+    column_choices = {"assignment": list(rules.ASSIGNMENT_LABELS.items()), "reception_mode": MODE_CHOICES}
+    column_formatters = {
+        "reception_mode": lambda view, context, model, name: (
+            rules.MODE_LABELS[model.reception_mode] if model.reception_mode else "inherit"),
+        "members": lambda view, context, model, name: view.member_names(model.id),
+    }
+    form_columns = ("name", "public_name", "description", "is_hidden", "assignment", "reception_mode", "members")
+    form_choices = {"assignment": list(rules.ASSIGNMENT_LABELS.items()), "reception_mode": MODE_CHOICES}
+    form_args = {
+        "public_name": {"label": "Name for visitors"},
+        "description": {"description": "Shown to visitors with the department's name."},
+        "is_hidden": {"label": "Hidden from visitors",
+                      "description": "Not offered to visitors in the department picker."},
+        "reception_mode": {"label": "Reception mode", "blank_text": INHERIT},
+    }
+    form_extra_fields = {
+        "members": MembersField("Members", coerce=int,
+                                description="Who takes this department's conversations.")
+    }
+
+    def member_names(self, department_id: int) -> str:
+        names = tenant_session().scalars(
+            select(User.display_name).join(DepartmentMember, DepartmentMember.user_id == User.id)
+            .where(DepartmentMember.department_id == department_id).order_by(User.display_name))
+        return ", ".join(names)
+
+    def _with_members(self, form, department_id):
+        session = tenant_session()
+        form.members.choices = _member_choices(session)
+        if not is_form_submitted():
+            form.members.data = rules.member_ids(session, department_id)
+        return form
+
+    def create_form(self, obj=None):
+        return self._with_members(super().create_form(obj), None)
+
+    def edit_form(self, obj=None):
+        return self._with_members(super().edit_form(obj), obj.id if obj is not None else None)
+
+    def on_model_change(self, form, model, is_created):
+        enforce(rules.check_department, model)
+        enforce(rules.set_department_members, model, form.members.data)
+
+    def on_model_delete(self, model):
+        enforce(rules.check_admin)  # members go with the department (ON DELETE CASCADE)
+
+
+class ChannelModeView(AdminsOnly, RefillsQueues, ModelView):
+    column_display_pk = True
+    column_list = ("channel", "reception_mode")
+    column_labels = {"reception_mode": "Reception mode"}
+    column_choices = {"channel": list(rules.CHANNEL_LABELS.items()), "reception_mode": MODE_CHOICES}
+    form_columns = ("channel", "reception_mode")
+    form_choices = {"channel": [(c, rules.CHANNEL_LABELS[c]) for c in CHANNELS], "reception_mode": MODE_CHOICES}
+    form_args = {"reception_mode": {"label": "Reception mode",
+                                    "description": "Overrides the workspace's mode on this channel; "
+                                                   "a department's own mode comes first."}}
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        del form.channel  # the channel is the row's identity: delete the override and add another
+        return form
+
+    def on_model_change(self, form, model, is_created):
+        enforce(rules.check_channel_mode, model, is_created)
+
+    def on_model_delete(self, model):
+        enforce(rules.check_admin)
+
+
+class ReceptionSettingsView(AdminsOnly, BaseView):
+    """The workspace's single reception settings row, on one hand-written form."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        session = tenant_session()
+        status = 200
+        if request.method == "POST":
+            values, prechat = _submitted(request.form)
+            try:
+                rules.update_settings(session, current_user, **values,
+                                      prechat_fields=rules.prechat_fields_from_choices(prechat))
+            except ServiceError as exc:
+                session.rollback()
+                flash(exc.message, "error")
+                status = exc.status
+            else:
+                refill_queues()
+                flash("Reception settings saved.", "success")
+                return redirect(url_for(".index"))
+        else:
+            stored = reception_service.settings(session)
+            values = {name: getattr(stored, name) for name in _FORM_SETTINGS}
+            prechat = rules.prechat_choices(stored.prechat_fields)
+        return self.render(
+            "admin/manage/reception.html", values=values, prechat=prechat, modes=MODE_CHOICES,
+            prechat_fields=PRECHAT_FIELDS, prechat_choices=rules.PRECHAT_CHOICES,
+        ), status
+
+
+_FORM_SETTINGS = ("reception_mode", "department_picker", *rules.NUMBER_SETTINGS)
+
+
+def _submitted(form) -> tuple[dict, dict]:
+    """The settings as posted (checked by the service), and the pre-chat choice per field."""
+    values = {name: form.get(name, "") for name in _FORM_SETTINGS}
+    values["department_picker"] = "department_picker" in form  # an unchecked box is simply absent
+    return values, {field: form.get(f"prechat_{field}", "") for field in PRECHAT_FIELDS}
+
+
+def add_views(admin, session) -> None:
+    admin.add_view(DepartmentView(Department, session, name="Departments", endpoint="department"))
+    admin.add_view(ChannelModeView(ChannelMode, session, name="Channel modes", endpoint="channelmode"))
+    admin.add_view(ReceptionSettingsView(name="Reception", endpoint="reception"))
