@@ -1,4 +1,5 @@
 """Creating, migrating and dropping a tenant's storage (a PostgreSQL schema or a SQLite file)."""
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -18,30 +19,52 @@ def _router():
     return current_app.extensions["switchboard_tenants"]
 
 
-def _upgrade(kind: str, connection, version_table_schema: str | None) -> None:
+def _config(kind: str, connection, version_table_schema: str | None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS / kind))
     config.attributes["connection"] = connection
     config.attributes["version_table_schema"] = version_table_schema
-    command.upgrade(config, "head")
+    return config
 
 
 def migrate_registry() -> None:
     """Bring the shared registry schema to the newest revision (idempotent)."""
     with db.engine.begin() as connection:
-        _upgrade("registry", connection, None)
+        command.upgrade(_config("registry", connection, None), "head")
 
 
-def migrate_tenant(tenant: TenantRef) -> None:
+@contextmanager
+def _tenant_migration(tenant: TenantRef):
     router = _router()
     schema = router.schema(tenant)
-    with router.engine_for(tenant).begin() as connection:
-        if schema is not None:
-            # Alembic's ALTER constructs ignore schema_translate_map, so migrations also get the
-            # schema as search_path. SET LOCAL ends with this transaction: the pooled connection
-            # goes back with no tenant state.
-            connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
-        _upgrade("tenant", connection, schema)
+    with router.engine_for(tenant).connect() as connection:
+        if router.is_sqlite:
+            # Batch migrations copy and drop tables; with foreign keys on, dropping a table that
+            # other rows reference fails. The pragma only works outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if schema is not None:
+                    # Alembic's ALTER constructs ignore schema_translate_map, so migrations also get
+                    # the schema as search_path. SET LOCAL ends with this transaction: the pooled
+                    # connection goes back with no tenant state.
+                    connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+                yield _config("tenant", connection, schema)
+        finally:
+            if router.is_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def migrate_tenant(tenant: TenantRef, revision: str = "head") -> None:
+    with _tenant_migration(tenant) as config:
+        command.upgrade(config, revision)
+
+
+def downgrade_tenant(tenant: TenantRef, revision: str) -> None:
+    with _tenant_migration(tenant) as config:
+        command.downgrade(config, revision)
 
 
 def _create_storage(tenant: TenantRef) -> None:

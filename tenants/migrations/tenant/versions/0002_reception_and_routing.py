@@ -127,6 +127,7 @@ def downgrade():
         batch_op.drop_column('name')
 
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_users_presence'), type_='check')
         batch_op.drop_column('last_assigned_at')
         batch_op.drop_column('max_concurrent')
         batch_op.drop_column('presence_is_automatic')
@@ -134,6 +135,7 @@ def downgrade():
         batch_op.drop_column('presence')
 
     with op.batch_alter_table('conversations', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_conversations_handler'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_conversations_department_id_departments'), type_='foreignkey')
         batch_op.drop_index('ix_conversations_waiting')
         batch_op.drop_column('bot_unanswered')
