@@ -133,6 +133,7 @@ class TenantFixture:
     ref: object
     owner: Person
     agents: list[Person] = field(default_factory=list)
+    admins: list[Person] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -154,7 +155,7 @@ def make_tenant(app):
 
     made = []
 
-    def make(agents: int = 1) -> TenantFixture:
+    def make(agents: int = 1, admins: int = 0) -> TenantFixture:
         slug = f"t{next(_slugs)}-{uuid.uuid4().hex[:6]}"
         with app.app_context():
             tenant, owner = accounts.sign_up(
@@ -164,10 +165,11 @@ def make_tenant(app):
             fixture = TenantFixture(tenant, Person(owner.email, owner.display_name, owner.role, owner.id))
             with tenant_context(tenant):
                 session = tenant_session()
-                for n in range(agents):
-                    user = accounts.add_user(session, email=f"agent{n}@{slug}.test", display_name=f"Agent {n}",
-                                             password=PASSWORD, role="agent")
-                    fixture.agents.append(Person(user.email, user.display_name, user.role, user.id))
+                for role, count, people in (("agent", agents, fixture.agents), ("admin", admins, fixture.admins)):
+                    for n in range(count):
+                        user = accounts.add_user(session, email=f"{role}{n}@{slug}.test",
+                                                 display_name=f"{role.title()} {n}", password=PASSWORD, role=role)
+                        people.append(Person(user.email, user.display_name, user.role, user.id))
                 session.commit()
         made.append(tenant)
         return fixture

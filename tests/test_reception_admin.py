@@ -13,15 +13,8 @@ from tests.clients import csrf_token, login
 
 
 @pytest.fixture
-def team(make_tenant, app):
-    tenant = make_tenant(agents=3)
-    with app.app_context(), tenant_context(tenant.ref):
-        session = tenant_session()
-        admin = accounts.add_user(session, email=f"admin@{tenant.slug}.test", display_name="Admin",
-                                  password=tenant.owner.password, role="admin")
-        session.commit()
-        tenant.admin_id = admin.id
-    return tenant
+def team(make_tenant):
+    return make_tenant(agents=3, admins=1)
 
 
 def _manage(server, tenant, path: str) -> str:
@@ -80,7 +73,7 @@ def _settings(app, tenant) -> ReceptionSettings:
 
 
 def test_admin_creates_edits_and_deletes_a_department_with_its_members(server, app, team):
-    http = login(server.url, team.slug, f"admin@{team.slug}.test", team.owner.password)
+    http = login(server.url, team.slug, team.admins[0].email, team.owner.password)
     first, second, third = team.agents
     form = http.get(_manage(server, team, "department/new/"))
     assert all(agent.email in form.text for agent in team.agents)  # members are chosen from the team
@@ -172,7 +165,7 @@ def _settings_form(**overrides):
 
 
 def test_reception_settings_are_saved_and_invalid_values_refused(server, app, team):
-    http = login(server.url, team.slug, f"admin@{team.slug}.test", team.owner.password)
+    http = login(server.url, team.slug, team.admins[0].email, team.owner.password)
     url = _manage(server, team, "reception/")
     saved = _post_form(http, url, **_settings_form())
     assert saved.status_code == 200 and "Reception settings saved." in saved.text

@@ -25,15 +25,8 @@ def _stored(app, tenant, user_id) -> User:
 
 
 @pytest.fixture
-def team(make_tenant, app):
-    tenant = make_tenant(agents=2)
-    with app.app_context(), tenant_context(tenant.ref):
-        session = tenant_session()
-        admin = accounts.add_user(session, email=f"admin@{tenant.slug}.test", display_name="Admin",
-                                  password=tenant.owner.password, role="admin")
-        session.commit()
-        tenant.admin_id = admin.id
-    return tenant
+def team(make_tenant):
+    return make_tenant(agents=2, admins=1)
 
 
 def test_owner_sees_the_team_and_changes_an_agents_role_and_name(server, app, team):
@@ -61,7 +54,7 @@ def test_a_switched_off_account_can_no_longer_log_in(server, app, team):
 
 
 def test_only_an_owner_makes_owners_and_nobody_demotes_themselves_or_the_last_owner(server, app, team):
-    admin_http = login(server.url, team.slug, f"admin@{team.slug}.test", team.owner.password)
+    admin_http = login(server.url, team.slug, team.admins[0].email, team.owner.password)
     refused = _edit(admin_http, server, team, team.agents[0].id, display_name="x", role="owner")
     assert "Only an owner can make or unmake owners." in refused.text
     assert _stored(app, team, team.agents[0].id).role == "agent"
@@ -72,13 +65,13 @@ def test_only_an_owner_makes_owners_and_nobody_demotes_themselves_or_the_last_ow
     assert _stored(app, team, team.owner.id).role == "owner"
 
     # With a second owner the first may be changed by that second owner, but not the last one.
-    _edit(owner_http, server, team, team.admin_id, display_name="Admin", role="owner")
-    second_owner = login(server.url, team.slug, f"admin@{team.slug}.test", team.owner.password)
+    _edit(owner_http, server, team, team.admins[0].id, display_name="Admin", role="owner")
+    second_owner = login(server.url, team.slug, team.admins[0].email, team.owner.password)
     _edit(second_owner, server, team, team.owner.id, display_name="Owner", role="admin")
     assert _stored(app, team, team.owner.id).role == "admin"
     with app.app_context(), tenant_context(team.ref):
         owners = tenant_session().scalars(select(User).where(User.role == "owner")).all()
-    assert [o.id for o in owners] == [team.admin_id]
+    assert [o.id for o in owners] == [team.admins[0].id]
 
 
 def test_agents_and_other_tenants_cannot_reach_team_management(server, make_tenant, team):
