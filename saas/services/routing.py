@@ -307,15 +307,15 @@ def bot_turn(session: Session, conversation: Conversation, text: str) -> Outcome
     if turn.wants_human and mode == BOT_ONLY:
         _say(session, conversation, bot.NO_HUMANS, outcome)
         return outcome
-    if conversation.waiting_since is not None and not turn.wants_human:
-        _say(session, conversation, turn.text, outcome)  # already waiting for a human; the bot helps meanwhile
+    if conversation.waiting_since is not None:
+        _say(session, conversation, turn.text, outcome)  # already waiting for a person; the bot helps meanwhile
         return outcome
     if not turn.answered:
         conversation.bot_unanswered += 1
         session.commit()
     hand_over = turn.wants_human or (
         mode == BOT_FIRST and conversation.bot_unanswered >= reception.settings(session).bot_handoff_after)
-    if not hand_over or conversation.waiting_since is not None:
+    if not hand_over:
         _say(session, conversation, turn.text, outcome)
         return outcome
     return outcome.merge(_hand_over(session, conversation, BOT_ACTOR, None))
