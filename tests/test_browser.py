@@ -1,49 +1,9 @@
 """The first live chat in a real browser: Playwright driving Debian's chromium."""
 import pytest
 
-from tests.conftest import chromium_path, need
+from tests.conftest import browser_log_in as _log_in
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    path = chromium_path()
-    need("chromium", None if path else FileNotFoundError("no chromium on PATH (apt-get install chromium)"))
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page_for(browser):
-    contexts = []
-
-    def open_page():
-        context = browser.new_context()
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: pytest.fail(f"unexpected dialog: {dialog.message}"))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def _log_in(page, server, tenant, person):
-    page.goto(f"{server.url}/t/{tenant.slug}/login")
-    page.fill("input[name=email]", person.email)
-    page.fill("input[name=password]", person.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/t/{tenant.slug}/console/")
-
 
 def test_visitor_and_agent_chat_live_in_two_browsers_and_both_keep_history_after_reload(
         server, make_tenant, page_for):

@@ -58,7 +58,7 @@ def on_history(identity: SocketIdentity, request: HistoryRequest):
     session = tenant_session()
     conversation = conversations.latest_for_visitor(session, _visitor(identity))
     if conversation is None:
-        return {"conversation": None, "messages": []}
+        return {"conversation": None, "messages": [], "state": None}
     messages = conversations.messages_after(session, conversation, request.after_seq)
     return {"conversation": conversation_dict(conversation), "messages": [message_dict(m) for m in messages],
             "state": broadcast.visitor_state(session, conversation)}

@@ -1,5 +1,6 @@
-// The agent console: a live inbox plus one open conversation, over the /agent Socket.IO namespace.
-// Everything that came from a visitor or another agent is put on the page with textContent only.
+// The agent console: a live inbox (mine, waiting, others) plus one open conversation, over the /agent
+// Socket.IO namespace. Everything that came from a visitor or another agent is put on the page with
+// textContent only.
 (function () {
   'use strict';
 
@@ -11,11 +12,28 @@
   var NOTICE_MS = 8000;
   var BASE_TITLE = document.title;
   var AGENT_NAME = root.dataset.agentName || 'You';
+  var ME = Number(root.dataset.agentId);
+  var IS_ADMIN = root.dataset.admin === 'true';
 
   var listEl = document.getElementById('conversation-list');
+  var sections = {
+    mine: document.getElementById('section-mine'),
+    waiting: document.getElementById('section-waiting'),
+    others: document.getElementById('section-others'),
+  };
   var inboxEmptyEl = document.getElementById('inbox-empty');
   var connectionEl = document.getElementById('connection');
+  var presenceEl = document.getElementById('presence');
   var headingEl = document.getElementById('pane-heading');
+  var contactEl = document.getElementById('pane-contact');
+  var holderEl = document.getElementById('pane-holder');
+  var actionsEl = document.getElementById('pane-actions');
+  var transferOpenEl = document.getElementById('transfer-open');
+  var closeEl = document.getElementById('close-conversation');
+  var transferEl = document.getElementById('transfer-panel');
+  var transferTargetEl = document.getElementById('transfer-target');
+  var transferNoteEl = document.getElementById('transfer-note');
+  var transferConfirmEl = document.getElementById('transfer-confirm');
   var paneEmptyEl = document.getElementById('pane-empty');
   var messagesEl = document.getElementById('messages');
   var noticeEl = document.getElementById('notice');
@@ -23,10 +41,16 @@
   var composerEl = document.getElementById('composer');
   var sendEl = document.getElementById('send');
 
-  var conversations = new Map(); // id -> Conversation, plus our own `unread` count
+  var conversations = new Map(); // id -> open Conversation, plus our own `unread` count
   var items = new Map(); // id -> <li> in the inbox
-  // The open conversation: what is on screen, so pushes and acks can be deduplicated.
-  var current = null; // {id, maxSeq, readSeq, ids: Set, byClientId: Map(client_id -> element)}
+  // Colleagues and departments (team:list), for names, presence and transfer targets.
+  var team = { agents: new Map(), departments: new Map() };
+  var myPresence = null;
+  // Waiting conversation ids per department ('none' for no department), in queue order, as last pushed.
+  var queues = new Map();
+  // The open conversation: what is on screen, so pushes and acks can be deduplicated. `conv` is its
+  // latest snapshot, kept even once it is closed and gone from the list.
+  var current = null; // {id, conv, maxSeq, readSeq, ids: Set, byClientId: Map(client_id -> element)}
   // Messages the server has not confirmed yet, per conversation, so that switching to another
   // conversation and back does not lose a failed message.
   var outbox = new Map(); // conversation id -> Map(client_id -> {conversation_id, client_id, body, state, error})
@@ -71,10 +95,26 @@
   }
 
   var noticeTimer = null;
-  function showNotice(message) {
+  function showNotice(message, info) {
     noticeEl.textContent = message;
+    noticeEl.classList.toggle('info', !!info); // info: a confirmation, not an error
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(function () { noticeEl.textContent = ''; }, NOTICE_MS);
+  }
+
+  function displayName(conv) {
+    return conv.visitor.name || conv.visitor.nickname;
+  }
+
+  function agentName(id) {
+    if (id === ME) return 'you';
+    var agent = team.agents.get(id);
+    return agent ? agent.name : 'a colleague';
+  }
+
+  function departmentName(id) {
+    var department = id == null ? null : team.departments.get(id);
+    return department ? department.name : null;
   }
 
   // Every request carries an ack; a missing answer is reported like any other refusal.
@@ -101,14 +141,58 @@
     document.title = total > 0 ? '(' + total + ') ' + BASE_TITLE : BASE_TITLE;
   }
 
-  function renderItem(conv) {
+  // Mine: held by me. Waiting: wants a person (in the queue, or the bot keeps them company meanwhile).
+  // Others: the bot's, or a colleague's.
+  function sectionOf(conv) {
+    if (conv.status !== 'open') return null;
+    if (conv.handler === 'agent') return conv.assigned_agent_id === ME ? 'mine' : 'others';
+    return conv.waiting_since ? 'waiting' : 'others';
+  }
+
+  function byRecent(a, b) {
+    return parseTime(b.updated_at) - parseTime(a.updated_at) || b.id - a.id;
+  }
+
+  function byWaiting(a, b) {
+    return parseTime(a.waiting_since) - parseTime(b.waiting_since) || a.id - b.id;
+  }
+
+  function queueKey(departmentId) {
+    return departmentId == null ? 'none' : String(departmentId);
+  }
+
+  // The place in its department's queue: as the server last pushed it, else counted from what we know.
+  function placeOf(conv) {
+    var order = queues.get(queueKey(conv.department_id)) || [];
+    var index = order.indexOf(conv.id);
+    if (index !== -1) return index + 1;
+    var place = 1;
+    conversations.forEach(function (other) {
+      if (other.id !== conv.id && sectionOf(other) === 'waiting' && other.department_id === conv.department_id &&
+          byWaiting(other, conv) < 0) place += 1;
+    });
+    return place;
+  }
+
+  function waitingText(conv) {
+    var department = departmentName(conv.department_id);
+    return '#' + placeOf(conv) + ' in the ' + (department ? department + ' queue' : 'queue');
+  }
+
+  function holderText(conv) {
+    if (conv.handler === 'agent') return 'With ' + agentName(conv.assigned_agent_id);
+    return 'With the assistant';
+  }
+
+  function renderItem(conv, section) {
     var li = items.get(conv.id);
     if (!li) {
       li = el('li');
       li.dataset.conversationId = conv.id;
       var button = el('button', 'conversation-item');
       button.type = 'button';
-      button.append(el('span', 'nickname'), el('time', 'time'), el('span', 'preview'), el('span', 'unread'));
+      button.append(el('span', 'nickname'), el('time', 'time'), el('span', 'preview'), el('span', 'unread'),
+        el('span', 'holder'));
       li.appendChild(button);
       items.set(conv.id, li);
     }
@@ -116,7 +200,7 @@
     var preview = '';
     if (last) preview = (last.sender.type === 'visitor' ? '' : last.sender.name + ': ') + last.body;
     var unread = conv.unread || 0;
-    li.querySelector('.nickname').textContent = conv.visitor.nickname;
+    li.querySelector('.nickname').textContent = displayName(conv);
     var time = li.querySelector('.time');
     time.textContent = formatTime(conv.updated_at);
     time.dateTime = parseTime(conv.updated_at).toISOString();
@@ -125,54 +209,149 @@
     badge.textContent = String(unread);
     badge.setAttribute('aria-label', unread + ' unread');
     badge.hidden = unread === 0;
+    var holder = li.querySelector('.holder');
+    holder.textContent = section === 'waiting' ? waitingText(conv) : section === 'others' ? holderText(conv) : '';
+    holder.hidden = !holder.textContent;
     li.classList.toggle('has-unread', unread > 0);
     li.firstChild.setAttribute('aria-current', current && current.id === conv.id ? 'true' : 'false');
+    var pick = li.querySelector('.pick');
+    if (section === 'waiting' && !pick) {
+      pick = el('button', 'pick button small secondary', 'Take');
+      pick.type = 'button';
+      li.appendChild(pick);
+    } else if (section !== 'waiting' && pick) {
+      pick.remove();
+      pick = null;
+    }
+    if (pick) pick.setAttribute('aria-label', 'Take the conversation with ' + displayName(conv));
   }
 
-  function byRecent(a, b) {
-    return parseTime(b.updated_at) - parseTime(a.updated_at) || b.id - a.id;
-  }
-
-  // Moves only the items that are out of place, so a focused item is not needlessly re-inserted.
-  function sortList() {
-    Array.from(conversations.values()).sort(byRecent).forEach(function (conv, index) {
-      var li = items.get(conv.id);
-      if (listEl.children[index] !== li) listEl.insertBefore(li, listEl.children[index] || null);
+  // Puts every item in its section and order, moving only those out of place (a focused item is not
+  // needlessly re-inserted).
+  function renderList() {
+    var groups = { mine: [], waiting: [], others: [] };
+    conversations.forEach(function (conv) {
+      var section = sectionOf(conv);
+      if (section) groups[section].push(conv);
+    });
+    groups.mine.sort(byRecent);
+    groups.waiting.sort(byWaiting);
+    groups.others.sort(byRecent);
+    Object.keys(groups).forEach(function (name) {
+      var list = sections[name].querySelector('ul');
+      groups[name].forEach(function (conv, index) {
+        renderItem(conv, name);
+        var li = items.get(conv.id);
+        if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
+      });
+      sections[name].querySelector('[data-count]').textContent = String(groups[name].length);
+      sections[name].hidden = groups[name].length === 0;
+    });
+    Object.keys(groups).forEach(function (name) { // whatever is left over belongs nowhere any more
+      var list = sections[name].querySelector('ul');
+      while (list.children.length > groups[name].length) list.lastElementChild.remove();
     });
     inboxEmptyEl.hidden = conversations.size > 0;
   }
 
+  function forget(id) {
+    conversations.delete(id);
+    var li = items.get(id);
+    if (li) { li.remove(); items.delete(id); }
+  }
+
+  // Routing facts (handler, assignee, status…) come from the latest push; the preview only moves
+  // forward, since message pushes can overtake each other.
   function upsertConversation(incoming, unread) {
-    var known = conversations.get(incoming.id);
-    // Pushes can overtake each other; never let an older snapshot replace a newer preview.
-    if (known && incoming.last_seq < known.last_seq) return known;
-    var conv = Object.assign({}, incoming, {
-      unread: unread !== undefined ? unread : (known ? known.unread || 0 : 0),
-    });
-    conversations.set(conv.id, conv);
+    var known = conversations.get(incoming.id) || (current && current.id === incoming.id ? current.conv : null);
+    var conv = Object.assign({}, known || {}, incoming);
+    if (known && (incoming.last_seq < known.last_seq || !incoming.last_message)) {
+      // Older, or a routing push without its last message: keep what we show (the message push
+      // that follows still counts as new).
+      conv.last_seq = known.last_seq;
+      conv.updated_at = known.updated_at;
+      conv.last_message = known.last_message;
+    } else if (!known && !incoming.last_message && incoming.last_seq > 0) {
+      loadListSoon(); // we never saw its messages: fetch the preview and unread count
+    }
+    conv.unread = unread !== undefined ? unread : (known ? known.unread || 0 : 0);
+    if (current && current.id === conv.id) current.conv = conv;
+    if (conv.status === 'open') conversations.set(conv.id, conv); else forget(conv.id);
     return conv;
   }
 
   function loadList() {
     request('conversations:list', {}, function (ack) {
       var seen = new Set();
+      queues.clear(); // may be stale after a reconnect; counted locally until the next push
       ack.conversations.forEach(function (incoming) {
         seen.add(incoming.id);
         conversations.delete(incoming.id); // the server's list (with its unread counts) is authoritative
-        var conv = upsertConversation(incoming, current && current.id === incoming.id ? 0 : incoming.unread || 0);
-        renderItem(conv);
+        upsertConversation(incoming, current && current.id === incoming.id ? 0 : incoming.unread || 0);
       });
       conversations.forEach(function (_conv, id) {
-        if (!seen.has(id)) { conversations.delete(id); items.get(id).remove(); items.delete(id); }
+        if (!seen.has(id)) forget(id);
       });
-      sortList();
+      renderList();
+      renderPane();
       updateTitle();
+    });
+  }
+
+  var listTimer = null;
+  function loadListSoon() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(loadList, 300);
+  }
+
+  function pick(id, button) {
+    button.disabled = true;
+    request('conversation:pick', { conversation_id: id }, function (ack) {
+      applyConversation(ack.conversation);
+      openConversation(id);
+    }, function (error) {
+      button.disabled = false;
+      showNotice(error.message);
     });
   }
 
   listEl.addEventListener('click', function (event) {
     var li = event.target.closest('[data-conversation-id]');
-    if (li) openConversation(Number(li.dataset.conversationId));
+    if (!li) return;
+    var id = Number(li.dataset.conversationId);
+    var take = event.target.closest('button.pick');
+    if (take) pick(id, take); else openConversation(id);
+  });
+
+  // ---------- team and presence ----------
+
+  function setMyPresence(state) {
+    myPresence = state;
+    presenceEl.value = state;
+    presenceEl.disabled = false;
+    presenceEl.className = 'presence presence-' + state;
+  }
+
+  function loadTeam(then) {
+    request('team:list', {}, function (ack) {
+      team.agents = new Map(ack.agents.map(function (a) { return [a.id, a]; }));
+      team.departments = new Map(ack.departments.map(function (d) { return [d.id, d]; }));
+      var me = team.agents.get(ack.me);
+      if (me) setMyPresence(me.presence);
+      renderList();
+      renderPane();
+      if (then) then();
+    });
+  }
+
+  presenceEl.addEventListener('change', function () {
+    var wanted = presenceEl.value;
+    request('presence:set', { state: wanted }, function (ack) {
+      setMyPresence(ack.presence);
+    }, function (error) {
+      if (myPresence) setMyPresence(myPresence);
+      showNotice(error.message);
+    });
   });
 
   // ---------- the open conversation ----------
@@ -282,7 +461,7 @@
     if (!current || current.maxSeq <= current.readSeq) return;
     var state = current;
     var conv = conversations.get(state.id);
-    if (conv && conv.unread) { conv.unread = 0; renderItem(conv); updateTitle(); }
+    if (conv && conv.unread) { conv.unread = 0; renderList(); updateTitle(); }
     state.readSeq = state.maxSeq;
     request('conversation:read', { conversation_id: state.id, seq: state.maxSeq }, function () {}, function (error) {
       state.readSeq = 0; // try again with the next message
@@ -295,7 +474,9 @@
     var state = current;
     request('conversation:open', { conversation_id: state.id, after_seq: state.maxSeq }, function (ack) {
       if (current !== state) return; // the agent moved on meanwhile
-      headingEl.textContent = ack.conversation.visitor.nickname;
+      upsertConversation(ack.conversation);
+      renderList();
+      renderPane();
       ack.messages.forEach(addMessage);
       outboxFor(state.id).forEach(renderEntry);
       scrollToBottom();
@@ -305,19 +486,154 @@
     });
   }
 
+  // The open conversation's header: who the visitor is, who holds the conversation, what I may do.
+  function renderPane() {
+    if (!current || !current.conv) return;
+    var conv = current.conv;
+    var open = conv.status === 'open';
+    headingEl.textContent = displayName(conv);
+    var contact = [conv.visitor.email, conv.visitor.phone].filter(Boolean).join(' · ');
+    contactEl.textContent = contact;
+    contactEl.hidden = !contact;
+    var holder;
+    if (!open) holder = 'This conversation is closed.';
+    else if (sectionOf(conv) === 'waiting') holder = 'Waiting: ' + waitingText(conv) + '. Replying takes it.';
+    else holder = holderText(conv) + (conv.handler === 'bot' ? '. Replying takes it.' : '.');
+    if (holderEl.textContent !== holder) holderEl.textContent = holder;
+    actionsEl.hidden = !open;
+    var mayHandle = IS_ADMIN || !conv.assigned_agent_id || conv.assigned_agent_id === ME;
+    transferOpenEl.disabled = !mayHandle;
+    closeEl.disabled = !mayHandle;
+    composerEl.disabled = !open || !mayHandle; // the server refuses replies in a colleague's conversation
+    sendEl.disabled = composerEl.disabled;
+    if (!open) closeTransfer(false);
+  }
+
+  function applyConversation(data) {
+    upsertConversation(data);
+    renderList();
+    renderPane();
+    updateTitle();
+  }
+
   function openConversation(id) {
     if (current && current.id === id) { composerEl.focus(); return; }
-    current = { id: id, maxSeq: 0, readSeq: 0, ids: new Set(), byClientId: new Map() };
+    closeTransfer(false);
+    current = {
+      id: id, conv: conversations.get(id) || null, maxSeq: 0, readSeq: 0, ids: new Set(), byClientId: new Map(),
+    };
     messagesEl.textContent = '';
-    var conv = conversations.get(id);
-    headingEl.textContent = conv ? conv.visitor.nickname : 'Conversation';
+    headingEl.textContent = 'Conversation';
+    holderEl.textContent = '';
     paneEmptyEl.hidden = true;
     composerEl.disabled = false;
     sendEl.disabled = false;
-    conversations.forEach(renderItem);
+    renderList();
+    renderPane();
     loadMessages();
     composerEl.focus();
   }
+
+  // ---------- transfer and close ----------
+
+  function option(value, text, disabled) {
+    var node = el('option', '', text);
+    node.value = value;
+    node.disabled = !!disabled;
+    return node;
+  }
+
+  function fillTransferTargets() {
+    var previous = transferTargetEl.value;
+    transferTargetEl.textContent = '';
+    transferTargetEl.appendChild(option('', 'Choose a colleague or a department'));
+    var colleagues = el('optgroup');
+    colleagues.label = 'Online colleagues';
+    team.agents.forEach(function (agent) {
+      if (agent.id === ME || agent.presence !== 'online') return;
+      var full = agent.load >= agent.capacity;
+      colleagues.appendChild(option('agent:' + agent.id,
+        agent.name + ' (' + agent.load + '/' + agent.capacity + (full ? ', full' : '') + ')'));
+    });
+    if (!colleagues.children.length) colleagues.appendChild(option('', 'Nobody else is online', true));
+    var departments = el('optgroup');
+    departments.label = 'Departments';
+    team.departments.forEach(function (department) {
+      departments.appendChild(option('department:' + department.id, department.name));
+    });
+    transferTargetEl.appendChild(colleagues);
+    if (departments.children.length) transferTargetEl.appendChild(departments);
+    transferTargetEl.value = previous;
+    if (transferTargetEl.selectedIndex === -1) transferTargetEl.value = '';
+  }
+
+  function openTransfer() {
+    if (!current || !current.conv) return;
+    transferEl.hidden = false;
+    transferOpenEl.setAttribute('aria-expanded', 'true');
+    fillTransferTargets();
+    loadTeam(function () { if (!transferEl.hidden) fillTransferTargets(); }); // fresh presence and load
+    transferTargetEl.focus();
+  }
+
+  function closeTransfer(restoreFocus) {
+    if (transferEl.hidden) return;
+    transferEl.hidden = true;
+    transferOpenEl.setAttribute('aria-expanded', 'false');
+    transferNoteEl.value = '';
+    transferTargetEl.value = '';
+    if (restoreFocus) transferOpenEl.focus();
+  }
+
+  transferOpenEl.addEventListener('click', function () {
+    if (transferEl.hidden) openTransfer(); else closeTransfer(true);
+  });
+  document.getElementById('transfer-cancel').addEventListener('click', function () { closeTransfer(true); });
+  transferEl.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape') { event.preventDefault(); closeTransfer(true); }
+  });
+
+  transferEl.addEventListener('submit', function (event) {
+    event.preventDefault();
+    if (!current) return;
+    var target = transferTargetEl.value.split(':');
+    if (target.length !== 2) {
+      showNotice('Choose a colleague or a department to transfer to.');
+      transferTargetEl.focus();
+      return;
+    }
+    var chosen = (target[0] === 'agent' ? team.agents : team.departments).get(Number(target[1]));
+    var targetName = chosen ? chosen.name : 'them';
+    var payload = {
+      conversation_id: current.id,
+      to_agent_id: target[0] === 'agent' ? Number(target[1]) : null,
+      to_department_id: target[0] === 'department' ? Number(target[1]) : null,
+      note: transferNoteEl.value.trim(),
+    };
+    transferConfirmEl.disabled = true;
+    request('conversation:transfer', payload, function (ack) {
+      transferConfirmEl.disabled = false;
+      applyConversation(ack.conversation);
+      closeTransfer(false);
+      (transferOpenEl.disabled ? headingEl : transferOpenEl).focus(); // no longer mine: stay in the pane
+      showNotice('Transferred to ' + targetName + '.', true);
+    }, function (error) {
+      transferConfirmEl.disabled = false;
+      showNotice(error.message);
+    });
+  });
+
+  closeEl.addEventListener('click', function () {
+    if (!current) return;
+    closeEl.disabled = true;
+    request('conversation:close', { conversation_id: current.id }, function (ack) {
+      applyConversation(ack.conversation);
+      headingEl.focus(); // the button is gone; stay in the pane
+    }, function (error) {
+      closeEl.disabled = false;
+      showNotice(error.message);
+    });
+  });
 
   function submit() {
     var body = composerEl.value.trim();
@@ -371,13 +687,31 @@
     } else if (isNew && message.sender.type === 'visitor') {
       conv.unread = (conv.unread || 0) + 1;
     }
-    renderItem(conv);
-    sortList();
+    renderList();
+    renderPane();
     updateTitle();
+  });
+
+  // Routing changed: taken, transferred, queued, held by the bot, closed (then it leaves the list).
+  socket.on('conversation:updated', applyConversation);
+
+  socket.on('queue:updated', function (data) {
+    queues.set(queueKey(data.department_id), data.conversation_ids);
+    if (data.conversation_ids.some(function (id) { return !conversations.has(id); })) loadListSoon();
+    renderList();
+    renderPane();
+  });
+
+  socket.on('agent:presence', function (data) {
+    var agent = team.agents.get(data.id);
+    if (agent) agent.presence = data.presence; else loadTeam();
+    if (data.id === ME) setMyPresence(data.presence);
+    if (!transferEl.hidden) fillTransferTargets();
   });
 
   socket.on('connect', function () {
     setConnection('Live');
+    loadTeam();
     loadList();
     if (current) loadMessages(); // fills whatever was missed while offline
   });

@@ -19,6 +19,10 @@
   // Far above the server's own limit, but below the socket's maximum packet size: a bigger
   // packet makes the server drop the connection, and the outbox would resend it forever.
   var MAX_BODY = 100000;
+  // The pre-chat questions a tenant may ask: [label, input type, autocomplete].
+  var PRECHAT = {
+    name: ['Your name', 'text', 'name'], email: ['Email', 'email', 'email'], phone: ['Phone', 'tel', 'tel'],
+  };
 
   var CSS = [
     ':host { all: initial; }',
@@ -28,7 +32,8 @@
     '  border: 0; border-radius: 50%; background: #2563eb; color: #fff; font-size: 15px; font-weight: 600;',
     '  cursor: pointer; box-shadow: 0 6px 20px rgba(37, 99, 235, .4); }',
     '.launcher:hover { background: #1d4ed8; }',
-    'button:focus-visible, textarea:focus-visible { outline: 3px solid #93c5fd; outline-offset: 2px; }',
+    'button:focus-visible, textarea:focus-visible, input:focus-visible, select:focus-visible {',
+    '  outline: 3px solid #93c5fd; outline-offset: 2px; }',
     '.dot { position: absolute; top: 3px; right: 3px; width: 14px; height: 14px; border-radius: 50%;',
     '  background: #ef4444; border: 2px solid #fff; }',
     '.panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483001; width: 360px;',
@@ -42,6 +47,13 @@
     '  font-size: 22px; line-height: 1; cursor: pointer; }',
     '.close:hover { background: rgba(255, 255, 255, .15); }',
     '.note { margin: 0; padding: 6px 16px; font-size: 12px; color: #6b7280; background: #f8fafc; }',
+    '.status-bar { display: flex; align-items: center; gap: 8px; padding: 0 16px; background: #eff6ff;',
+    '  color: #1e3a8a; }',
+    '.status { flex: 1; margin: 0; font-size: 13px; }',
+    '.status:not(:empty) { padding: 8px 0; }',
+    '.human { flex: none; margin: 6px 0; padding: 5px 10px; border: 1px solid #2563eb; border-radius: 8px;',
+    '  background: #fff; color: #1d4ed8; font-size: 12px; font-weight: 600; cursor: pointer; }',
+    '.human:hover { background: #dbeafe; }',
     '.messages { list-style: none; margin: 0; padding: 12px; flex: 1; overflow-y: auto; display: flex;',
     '  flex-direction: column; gap: 8px; background: #f8fafc; }',
     '.message { flex-shrink: 0; max-width: 80%; display: flex; flex-direction: column; gap: 2px; }',
@@ -56,6 +68,18 @@
     '.failure { display: flex; gap: 6px; font-size: 12px; color: #b91c1c; }',
     '.retry { padding: 0; border: 0; background: none; color: #2563eb; font-size: 12px; text-decoration: underline; cursor: pointer; }',
     '.error { margin: 0; padding: 8px 16px; background: #fef2f2; color: #b91c1c; font-size: 13px; }',
+    '.start { flex: 0 1 auto; flex-direction: column; gap: 12px; padding: 16px; overflow-y: auto; }',
+    '.start p { margin: 0; }',
+    '.start label { display: flex; flex-direction: column; gap: 4px; font-size: 13px; font-weight: 600;',
+    '  color: #374151; }',
+    '.start input, .start select { padding: 8px 10px; font-size: 14px; color: #111827; background: #fff;',
+    '  border: 1px solid #cbd5e1; border-radius: 8px; }',
+    '.start .hint { margin-top: -6px; font-size: 12px; color: #6b7280; }',
+    '.start .hint:empty { display: none; }',
+    '.start .error { padding: 8px 10px; border-radius: 8px; }',
+    '.start .send { align-self: flex-start; padding: 10px 18px; }',
+    '.send:disabled { opacity: .6; cursor: wait; }',
+    '.req { color: #b91c1c; font-weight: 400; }',
     'form { display: flex; gap: 8px; margin: 0; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }',
     'textarea { flex: 1; height: 42px; max-height: 120px; resize: none; padding: 9px 10px; font-size: 14px;',
     '  color: #111827; background: #fff; border: 1px solid #cbd5e1; border-radius: 10px; }',
@@ -64,7 +88,7 @@
     '.send:hover { background: #1d4ed8; }',
     '@media (max-width: 480px) {',
     '  .panel { inset: 0; width: 100%; max-width: none; height: 100%; max-height: none; border-radius: 0; }',
-    '  textarea { font-size: 16px; }', // below 16px, iOS zooms the whole page on focus
+    '  textarea, .start input, .start select { font-size: 16px; }', // below 16px, iOS zooms the whole page on focus
     '}',
   ].join('\n');
 
@@ -116,7 +140,12 @@
   // ---------- the UI ----------
 
   var ui = {};
-  var state = { open: false, loaded: false, convId: 0, maxSeq: 0, ids: new Set(), byClientId: new Map(), inflight: new Set() };
+  var state = {
+    open: false, loaded: false, convId: 0, maxSeq: 0, ids: new Set(), byClientId: new Map(), inflight: new Set(),
+    // What the tenant asks before a chat (from 'session'), and who holds the conversation (State or null).
+    reception: { picker: false, departments: [], fields: [] }, receptionKey: '', routing: null, formDemanded: false,
+    starting: false,
+  };
   var socket = null;
   var errorTimer = null;
 
@@ -136,13 +165,21 @@
     ui.close = el('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, '×');
     header.append(el('h2', {}, 'Chat with us'), ui.close);
     ui.note = el('p', { class: 'note', role: 'status' }, 'Ask us anything — we reply right here.');
+    // Who is answering, or the queue place. Always in the DOM (empty = no height) so changes are announced.
+    var statusBar = el('div', { class: 'status-bar' });
+    ui.status = el('p', { class: 'status', 'data-sb': 'status', 'aria-live': 'polite' });
+    ui.human = el('button', { type: 'button', class: 'human', 'data-sb': 'human', hidden: '' }, 'Talk to a human');
+    statusBar.append(ui.status, ui.human);
+    // The server checks the answers (novalidate), so every refusal reads the same way.
+    ui.start = el('form', { class: 'start', 'data-sb': 'start-form', 'aria-label': 'Start a chat', novalidate: '',
+      hidden: '' });
     ui.messages = el('ol', { class: 'messages', 'data-sb': 'messages', role: 'log', 'aria-live': 'polite' });
     ui.error = el('p', { class: 'error', role: 'alert', hidden: '' });
     ui.form = el('form', {});
     ui.input = el('textarea', { 'data-sb': 'input', 'aria-label': 'Type your message', placeholder: 'Type your message…', rows: '1' });
     ui.send = el('button', { type: 'submit', class: 'send', 'data-sb': 'send' }, 'Send');
     ui.form.append(ui.input, ui.send);
-    ui.panel.append(header, ui.note, ui.messages, ui.error, ui.form);
+    ui.panel.append(header, statusBar, ui.note, ui.start, ui.messages, ui.error, ui.form);
     shadow.append(style, ui.launcher, ui.panel);
     document.body.appendChild(host);
 
@@ -156,6 +193,11 @@
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
     });
     ui.form.addEventListener('submit', function (event) { event.preventDefault(); submit(); });
+    ui.start.addEventListener('submit', function (event) { event.preventDefault(); startConversation(); });
+    ui.start.addEventListener('change', function (event) {
+      if (event.target === ui.department) showDepartmentHint();
+    });
+    ui.human.addEventListener('click', requestHuman);
     ui.messages.addEventListener('click', function (event) {
       var button = event.target.closest('button.retry');
       var node = button && button.closest('[data-client-id]');
@@ -169,7 +211,12 @@
     ui.dot.hidden = true;
     ui.launcher.setAttribute('aria-expanded', 'true');
     scrollToBottom();
-    ui.input.focus();
+    focusComposerOrForm();
+  }
+
+  function focusComposerOrForm() {
+    if (ui.start.hidden) ui.input.focus();
+    else ui.start.querySelector('select, input, button').focus();
   }
 
   function closePanel() {
@@ -245,6 +292,99 @@
     scrollToBottom();
   }
 
+  // ---------- before the chat: the start form; during it: the status line ----------
+
+  function labelled(text, required, control) {
+    var caption = el('span', {}, text);
+    if (required) caption.appendChild(el('span', { class: 'req' }, ' (required)'));
+    var label = el('label', {});
+    label.append(caption, control);
+    return label;
+  }
+
+  // Rebuilt only when the tenant's questions change, so a reconnect keeps what was typed.
+  function buildStartForm(reception) {
+    var key = JSON.stringify(reception);
+    if (key === state.receptionKey) return;
+    state.receptionKey = key;
+    state.reception = reception;
+    ui.start.textContent = '';
+    ui.start.appendChild(el('p', {}, 'Tell us a little about your question and we will connect you.'));
+    ui.department = null;
+    if (reception.picker && reception.departments.length) {
+      ui.department = el('select', { 'data-sb': 'department', 'aria-describedby': 'sb-department-hint' });
+      ui.department.appendChild(el('option', { value: '' }, 'Any department'));
+      reception.departments.forEach(function (d) {
+        ui.department.appendChild(el('option', { value: String(d.id) }, d.name));
+      });
+      ui.departmentHint = el('span', { class: 'hint', id: 'sb-department-hint' });
+      ui.start.append(labelled('Department', false, ui.department), ui.departmentHint);
+      showDepartmentHint();
+    }
+    ui.prechat = {};
+    reception.fields.forEach(function (f) {
+      var spec = PRECHAT[f.field];
+      if (!spec || ui.prechat[f.field]) return;
+      var input = el('input', { type: spec[1], autocomplete: spec[2], 'data-sb': 'prechat-' + f.field,
+        maxlength: '254' });
+      input.required = !!f.required;
+      ui.prechat[f.field] = input;
+      ui.start.appendChild(labelled(spec[0], f.required, input));
+    });
+    ui.startError = el('p', { class: 'error', role: 'alert', hidden: '' });
+    ui.startButton = el('button', { type: 'submit', class: 'send', 'data-sb': 'start' }, 'Start chat');
+    ui.start.append(ui.startError, ui.startButton);
+  }
+
+  function showDepartmentHint() {
+    var id = Number(ui.department.value);
+    var chosen = state.reception.departments.filter(function (d) { return d.id === id; })[0];
+    ui.departmentHint.textContent = (chosen && chosen.description) || '';
+  }
+
+  function formWanted() {
+    var r = state.reception;
+    var noConversation = !state.routing || state.routing.status === 'closed';
+    return noConversation && (state.formDemanded || (r.picker && r.departments.length > 0) || r.fields.length > 0);
+  }
+
+  function queueText(s) {
+    var text = 'You are number ' + s.position + ' in the queue';
+    if (s.estimated_wait_seconds != null) text += ' · about ' + Math.ceil(s.estimated_wait_seconds / 60) + ' min';
+    if (s.agents_online === 0) text += ' · no one is online right now, you keep your place';
+    return text;
+  }
+
+  function statusText(s) {
+    if (!s) return '';
+    if (s.status === 'closed') return 'This conversation has ended';
+    if (s.handler === 'agent') return 'You are chatting with ' + (s.agent_name || 'our team');
+    if (s.handler === 'bot') return 'You are chatting with our assistant' + (s.position ? ' · ' + queueText(s) : '');
+    return s.position ? queueText(s) : 'Waiting for the next available person';
+  }
+
+  function render() {
+    var s = state.routing;
+    var text = statusText(s);
+    if (ui.status.textContent !== text) ui.status.textContent = text; // unchanged text is not re-announced
+    ui.human.hidden = !(s && s.status === 'open' && s.handler === 'bot' && !s.position);
+    var showForm = formWanted();
+    var hadFocus = ui.panel.contains(ui.panel.getRootNode().activeElement);
+    var changed = ui.start.hidden === showForm;
+    ui.start.hidden = !showForm;
+    ui.form.hidden = showForm;
+    ui.messages.hidden = showForm && !ui.messages.firstElementChild; // earlier messages stay readable
+    if (changed && state.open && hadFocus) focusComposerOrForm();
+  }
+
+  // Pushes and acks may cross; a state about an older conversation never replaces a newer one.
+  function setRouting(s) {
+    if (!s || (state.routing && s.conversation_id < state.routing.conversation_id)) return;
+    state.routing = s;
+    if (s.status === 'open') state.formDemanded = false;
+    render();
+  }
+
   // ---------- talking to the server ----------
 
   function request(event, payload, onOk, onFail) {
@@ -269,6 +409,46 @@
       if (shown && shown.dataset.seq) return; // the push confirmed it while the ack was lost
       if (RETRYABLE.indexOf(error.code) === -1) outboxRemove(entry.client_id);
       showPending(entry, error.message);
+      showError(error.message);
+      if (error.code === 'prechat_required') { state.formDemanded = true; render(); }
+    });
+  }
+
+  function startConversation() {
+    if (state.starting) return;
+    if (!socket || !socket.connected) { showStartError('Not connected yet — please try again in a moment.'); return; }
+    var prechat = {};
+    Object.keys(ui.prechat).forEach(function (field) {
+      var value = ui.prechat[field].value.trim();
+      if (value) prechat[field] = value;
+    });
+    var departmentId = ui.department && ui.department.value ? Number(ui.department.value) : null;
+    state.starting = true;
+    ui.startButton.disabled = true;
+    ui.startError.hidden = true;
+    request('conversation:start', { department_id: departmentId, prechat: prechat }, function (ack) {
+      state.starting = false;
+      ui.startButton.disabled = false;
+      setRouting(ack.state);
+    }, function (error) {
+      state.starting = false;
+      ui.startButton.disabled = false;
+      showStartError(error.message);
+    });
+  }
+
+  function showStartError(message) {
+    ui.startError.textContent = message;
+    ui.startError.hidden = false;
+  }
+
+  function requestHuman() {
+    ui.human.disabled = true;
+    request('human:request', {}, function (ack) {
+      ui.human.disabled = false;
+      setRouting(ack.state);
+    }, function (error) {
+      ui.human.disabled = false;
       showError(error.message);
     });
   }
@@ -308,6 +488,8 @@
       }
       ack.messages.forEach(function (m) { addMessage(m, state.loaded); });
       state.loaded = true;
+      setRouting(ack.state);
+      render(); // the message list may have become non-empty
       flushOutbox();
     }, function (error) {
       showError(error.message);
@@ -323,7 +505,14 @@
       transports: ['websocket', 'polling'],
     });
     socket.on('session', function (session) {
-      if (session && session.token) store.set(TOKEN_KEY, session.token);
+      if (!session) return;
+      if (session.token) store.set(TOKEN_KEY, session.token);
+      buildStartForm({
+        picker: !!session.department_picker,
+        departments: session.departments || [],
+        fields: session.prechat_fields || [],
+      });
+      if (session.state) setRouting(session.state); else render();
     });
     socket.on('connect', function () {
       badTokenRetried = false;
@@ -351,6 +540,7 @@
       ui.panel.hidden = true;
     });
     socket.on('message:new', function (message) { addMessage(message, true); });
+    socket.on('conversation:state', setRouting);
   }
 
   function loadSocketClient(callback) {
