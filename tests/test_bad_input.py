@@ -104,7 +104,7 @@ def test_bad_visitor_messages_are_refused_and_history_holds_only_valid_ones(serv
                        for label, build, codes in BAD_VISITOR_SENDS)
 
     send_all_bad()
-    assert visitor.history() == {"ok": True, "conversation": None, "messages": []}  # not even a conversation
+    assert visitor.history() == {"ok": True, "conversation": None, "messages": [], "state": None}  # not even a conversation
     agent.assert_no_event()
 
     # A refused message does not use up its client id: the corrected resend is new, not a duplicate.

@@ -1,7 +1,10 @@
 """Telling connected clients what changed. Handlers call these after the services committed."""
+import logging
+
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from tenants import TenantRef
+from tenants import TenantRef, tenant_context, tenant_session
 
 from ..extensions import socketio
 from ..models import Conversation, User
@@ -9,6 +12,8 @@ from ..services import routing
 from ..services.conversations import Posted
 from . import rooms
 from .payloads import conversation_dict, message_dict
+
+log = logging.getLogger(__name__)
 
 
 def _to_visitor(tenant: TenantRef, conversation: Conversation, event: str, data) -> None:
@@ -56,20 +61,53 @@ def outcome(tenant: TenantRef, session: Session, result: routing.Outcome) -> Non
     for posted in result.posted:
         if posted.is_new:
             message_posted(tenant, posted)
-    told = set()
+    queues = set(result.queues)
     for conversation in result.conversations.values():
         _to_agents(tenant, "conversation:updated", conversation_dict(conversation))
         _to_visitor(tenant, conversation, "conversation:state", visitor_state(session, conversation))
-        told.add(conversation.id)
-    for department_id in result.queues:
-        waiting = routing.queue(session, department_id)
-        facts = _queue_facts(session, department_id) if waiting else None
-        for place, conversation in enumerate(waiting, start=1):
-            if conversation.id not in told:
-                _to_visitor(tenant, conversation, "conversation:state",
-                            visitor_state(session, conversation, place, facts))
-        _to_agents(tenant, "queue:updated",
-                   {"department_id": department_id, "conversation_ids": [c.id for c in waiting]})
+        if routing.anyone_behind(session, conversation):
+            queues.add(conversation.department_id)
+    for department_id in queues:
+        _refresh_queue_soon(tenant, department_id)
+
+
+# Queue places are re-sent to every waiting visitor of a department when they move. A burst of
+# arrivals or assignments would repeat that hundreds of times, so refreshes are collected per
+# department and sent once, QUEUE_REFRESH_DELAY later, from the latest state.
+QUEUE_REFRESH_DELAY = 0.1
+_pending_queues: set[tuple[TenantRef, int | None]] = set()
+_flush_scheduled = False
+
+
+def _refresh_queue_soon(tenant: TenantRef, department_id: int | None) -> None:
+    global _flush_scheduled
+    _pending_queues.add((tenant, department_id))
+    if not _flush_scheduled:
+        _flush_scheduled = True
+        socketio.start_background_task(_flush_queue_refreshes, current_app._get_current_object())
+
+
+def _flush_queue_refreshes(app) -> None:
+    global _flush_scheduled
+    socketio.sleep(QUEUE_REFRESH_DELAY)
+    _flush_scheduled = False
+    pending = list(_pending_queues)
+    _pending_queues.clear()
+    with app.app_context():
+        for tenant, department_id in pending:
+            try:
+                with tenant_context(tenant):
+                    _send_queue(tenant, tenant_session(), department_id)
+            except Exception:  # one tenant's failure must not cost the others their refresh
+                log.exception("queue refresh failed for %s department %s", tenant.slug, department_id)
+
+
+def _send_queue(tenant: TenantRef, session: Session, department_id: int | None) -> None:
+    waiting = routing.queue(session, department_id)
+    facts = _queue_facts(session, department_id) if waiting else None
+    for place, conversation in enumerate(waiting, start=1):
+        _to_visitor(tenant, conversation, "conversation:state", visitor_state(session, conversation, place, facts))
+    _to_agents(tenant, "queue:updated", {"department_id": department_id, "conversation_ids": [c.id for c in waiting]})
 
 
 def presence_changed(tenant: TenantRef, agent: User) -> None:

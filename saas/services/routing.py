@@ -177,6 +177,20 @@ def position(session: Session, conversation: Conversation) -> int | None:
     return ahead + 1
 
 
+def anyone_behind(session: Session, conversation: Conversation) -> bool:
+    """Whether others wait behind this conversation. Arrival times are taken before commit, so
+    of two near-simultaneous arrivals the earlier may commit later and join ahead of the other."""
+    if conversation.status != OPEN or conversation.waiting_since is None or conversation.handler == AGENT_HANDLER:
+        return False
+    return session.scalar(
+        select(Conversation.id).where(
+            *_waiting_filter(conversation.department_id),
+            (Conversation.waiting_since > conversation.waiting_since)
+            | ((Conversation.waiting_since == conversation.waiting_since) & (Conversation.id > conversation.id)),
+        ).limit(1)
+    ) is not None
+
+
 def seconds_per_place(session: Session, department_id: int | None) -> int:
     """Recent pace of assignments in the department: the time one queue place takes."""
     department = (Conversation.department_id.is_(None) if department_id is None
@@ -209,7 +223,7 @@ def _wait_for_human(session: Session, conversation: Conversation, kind: str, act
     conversation.handler, conversation.waiting_since = QUEUE_HANDLER, utcnow()
     conversation.assigned_agent_id = None
     record(session, conversation, kind, actor_type, actor_id, department_id=conversation.department_id)
-    # Joining the back of a queue moves nobody else's place: only this conversation changed.
+    # Joining the back of a queue moves nobody else's place (see anyone_behind for the exception).
     outcome.changed(conversation)
 
 
