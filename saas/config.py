@@ -52,6 +52,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SOCKETIO_CHANNEL": os.environ.get("SWITCHBOARD_SOCKETIO_CHANNEL", "switchboard"),
         "MAX_MESSAGE_LENGTH": int(os.environ.get("SWITCHBOARD_MAX_MESSAGE_LENGTH", 5000)),
         "INVITE_TTL_HOURS": int(os.environ.get("SWITCHBOARD_INVITE_TTL_HOURS", 72)),
+        # The bot's semantic re-rank: "auto" uses the [semantic] extra when installed, "0" never.
+        "BOT_SEMANTIC": {"0": False, "1": True}.get(os.environ.get("SWITCHBOARD_BOT_SEMANTIC", "auto"), "auto"),
         # How long an agent whose consoles all closed stays online (a reload must not flap).
         "PRESENCE_GRACE_SECONDS": float(os.environ.get("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 15)),
         "SESSION_COOKIE_HTTPONLY": True,

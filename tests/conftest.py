@@ -74,6 +74,9 @@ def backend(request, tmp_path_factory):
         "SWITCHBOARD_INSTANCE": str(instance),
         "SECRET_KEY": secrets.token_hex(16),
         "SWITCHBOARD_SOCKETIO_CHANNEL": f"switchboard-test-{uuid.uuid4().hex[:8]}",
+        # Lexical matching only, whether or not the [semantic] extra happens to be installed, so
+        # every machine runs the same bot; tests of the semantic re-rank say so themselves.
+        "SWITCHBOARD_BOT_SEMANTIC": "0",
     }
     if request.param == "sqlite":
         yield Backend("sqlite", env)
@@ -98,6 +101,7 @@ def app_overrides(backend: Backend, **extra) -> dict:
         "SECRET_KEY": backend.env["SECRET_KEY"],
         "DATABASE_URL": backend.env.get("DATABASE_URL"),
         "REDIS_URL": backend.env.get("REDIS_URL"),
+        "BOT_SEMANTIC": False,
         "TESTING": True,
         **extra,
     }

@@ -33,8 +33,8 @@ def test_bot_only_answers_and_never_hands_over(server, app, make_tenant, clients
     agent = clients.agent(server, tenant)
     visitor = clients.visitor(server, tenant)
     visitor.send("What are your opening hours?")
-    got = messages_until(visitor, lambda m: m["body"] == bot.FALLBACK)
-    assert _bodies(got, "bot") == [bot.GREETING, bot.FALLBACK]
+    got = messages_until(visitor, lambda m: m["body"] == bot.FALLBACK_TEXT)
+    assert _bodies(got, "bot") == [bot.GREETING, bot.FALLBACK_TEXT]
     visitor.send("Can I talk to a human please?")
     messages_until(visitor, lambda m: m["body"] == bot.NO_HUMANS)
     assert visitor.call("human:request", {})["ok"]
@@ -53,7 +53,7 @@ def test_bot_first_hands_over_after_n_unanswered_questions_with_the_whole_transc
     agent = clients.agent(server, tenant)
     visitor = clients.visitor(server, tenant)
     visitor.send("Where is my parcel?")
-    messages_until(visitor, lambda m: m["body"] == bot.FALLBACK)
+    messages_until(visitor, lambda m: m["body"] == bot.FALLBACK_TEXT)
     visitor.send("It was due yesterday")
     messages_until(visitor, lambda m: m["body"] == bot.HANDING_OVER)
     state = wait_for_state(visitor, lambda s: s["handler"] == "agent")
@@ -61,7 +61,7 @@ def test_bot_first_hands_over_after_n_unanswered_questions_with_the_whole_transc
 
     transcript = agent.open(state["conversation_id"])["messages"]
     assert [(m["sender"]["type"], m["body"]) for m in transcript] == [
-        ("bot", bot.GREETING), ("visitor", "Where is my parcel?"), ("bot", bot.FALLBACK),
+        ("bot", bot.GREETING), ("visitor", "Where is my parcel?"), ("bot", bot.FALLBACK_TEXT),
         ("visitor", "It was due yesterday"), ("bot", bot.HANDING_OVER),
     ]
     kinds = [kind for kind, _, _ in events(app, tenant, state["conversation_id"])]
@@ -75,7 +75,7 @@ def test_bot_first_hands_over_on_the_button_and_on_a_keyword(server, app, make_t
     clients.agent(server, tenant)
     by_button, by_keyword = clients.visitor(server, tenant), clients.visitor(server, tenant)
     by_button.send("hello")
-    messages_until(by_button, lambda m: m["body"] == bot.FALLBACK)
+    messages_until(by_button, lambda m: m["body"] == bot.FALLBACK_TEXT)
     assert by_button.call("human:request", {})["ok"]
     wait_for_state(by_button, lambda s: s["handler"] == "agent")
 
@@ -96,7 +96,7 @@ def test_human_first_uses_the_bot_while_agents_are_full_and_returns_to_a_human(s
     holding = wait_for_state(second, lambda s: s["handler"] == "bot" and s["position"] == 1)
     messages_until(second, lambda m: m["body"] == bot.WAITING_WITH_BOT)
     second.send("what about returns?")  # the bot helps meanwhile
-    messages_until(second, lambda m: m["body"] == bot.FALLBACK)
+    messages_until(second, lambda m: m["body"] == bot.FALLBACK_TEXT)
 
     assert agent.call("conversation:close", {"conversation_id": served["conversation_id"]})["ok"]
     back = wait_for_state(second, lambda s: s["handler"] == "agent")

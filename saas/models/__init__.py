@@ -2,12 +2,14 @@
 from .accounts import ADMIN, ADMIN_ROLES, AGENT, OWNER, ROLES, Invite, User
 from .base import TenantModel, utcnow
 from .conversations import Conversation, Message, ReadMarker, Visitor
+from .knowledge import BotTurn, KnowledgeEntry, KnowledgeVersion
 from .reception import (
     AgentConnection, ChannelMode, ConversationEvent, Department, DepartmentMember, ReceptionSettings,
 )
 
 __all__ = [
-    "ADMIN", "ADMIN_ROLES", "AGENT", "OWNER", "ROLES", "AgentConnection", "ChannelMode", "Conversation",
+    "ADMIN", "ADMIN_ROLES", "AGENT", "OWNER", "ROLES", "AgentConnection", "BotTurn", "KnowledgeEntry",
+    "KnowledgeVersion", "ChannelMode", "Conversation",
     "ConversationEvent", "Department", "DepartmentMember", "Invite", "Message", "ReadMarker",
     "ReceptionSettings", "TenantModel", "User", "Visitor", "utcnow",
 ]

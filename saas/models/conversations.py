@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import TenantModel, utcnow
@@ -73,6 +73,8 @@ class Message(TenantModel):
     sender_id: Mapped[int | None]
     sender_name: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
+    # Structured extras a client renders as controls: quick replies, suggestions, a rating prompt.
+    extras: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

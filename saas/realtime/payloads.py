@@ -48,6 +48,11 @@ class Empty(_Payload):
     pass
 
 
+class RateAnswer(_Payload):
+    turn_id: int = Field(ge=1, le=SQL_INT_MAX)
+    rating: str = Field(max_length=16)
+
+
 class PresenceChange(_Payload):
     state: str = Field(max_length=16)
 
@@ -67,6 +72,7 @@ def message_dict(message: Message) -> dict:
         "client_id": message.client_id,
         "sender": {"type": message.sender_type, "name": message.sender_name},
         "body": message.body,
+        "extras": message.extras or {},
         "created_at": message.created_at.isoformat(),
     }
 

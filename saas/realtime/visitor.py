@@ -5,12 +5,13 @@ from flask_socketio import emit, join_room
 from tenants import registry, tenant_context, tenant_session
 
 from ..models import Visitor
-from ..services import conversations, reception, routing, visitors
+from ..services import bot, conversations, reception, routing, visitors
 from ..services.errors import ServiceError
 from . import broadcast, rooms
 from .guard import SocketIdentity, refuse_connection, remember, socket_event
 from .payloads import (
-    Empty, HistoryRequest, StartConversation, VisitorSend, conversation_dict, department_dict, message_dict,
+    Empty, HistoryRequest, RateAnswer, StartConversation, VisitorSend, conversation_dict, department_dict,
+    message_dict,
 )
 
 VISITOR = "visitor"
@@ -93,6 +94,16 @@ def on_request_human(identity: SocketIdentity, _request: Empty):
     return {"state": broadcast.visitor_state(session, conversation)}
 
 
+@socket_event(VISITOR, RateAnswer)
+def on_rate(identity: SocketIdentity, request: RateAnswer):
+    session = tenant_session()
+    conversation = conversations.latest_for_visitor(session, _visitor(identity))
+    if conversation is None:
+        return {"rated": None}
+    turn = bot.rate(session, conversation, request.turn_id, request.rating)
+    return {"rated": turn.rating}
+
+
 def register(socketio) -> None:
     ns = rooms.VISITOR_NAMESPACE
     socketio.on_event("connect", on_connect, namespace=ns)
@@ -100,3 +111,4 @@ def register(socketio) -> None:
     socketio.on_event("conversation:start", on_start, namespace=ns)
     socketio.on_event("message:send", on_send, namespace=ns)
     socketio.on_event("human:request", on_request_human, namespace=ns)
+    socketio.on_event("bot:rate", on_rate, namespace=ns)

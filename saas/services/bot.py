@@ -1,28 +1,79 @@
-"""The reception bot's turn in a conversation.
-
-Until the knowledge base exists it knows no answers: it greets, recognises a request for a
-human, and otherwise falls back, which counts as an unanswered question for the hand-over rule.
-"""
+"""The reception bot's turn: answer from the knowledge base, suggest, or fall back and offer a
+person. Every question it handles is recorded as a BotTurn (metrics and the learning loop)."""
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from ..models import BotTurn, Conversation
+from ..models.knowledge import ANSWERED, FALLBACK, HANDED_OVER, HELPFUL, NOT_HELPFUL, SUGGESTED
+from . import knowledge_base
+from .errors import Invalid, NotFound
 
 BOT_NAME = "Assistant"
 GREETING = "Hi! I'm the virtual assistant. Ask me anything, or type \"human\" to talk to a person."
-FALLBACK = "Sorry, I don't have an answer to that yet."
+FALLBACK_TEXT = "Sorry, I don't have an answer to that yet."
+DID_YOU_MEAN = "Did you mean one of these?"
 HANDING_OVER = "Let me connect you with a person. Please hold on."
 NO_HUMANS = "Only the virtual assistant is available here, sorry."
 WAITING_WITH_BOT = "Nobody is free right now. I'll keep you company and connect you as soon as someone is."
+TALK_TO_A_HUMAN = {"label": "Talk to a human", "action": "human"}
 _HUMAN_REQUEST = re.compile(r"\b(human|person|agent|operator|someone real|real person)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class BotTurn:
+class BotReply:
     text: str
-    answered: bool
-    wants_human: bool
+    outcome: str  # answered, suggested, fallback, handed_over
+    extras: dict = field(default_factory=dict)  # quick replies, suggestions, the answer's HTML
+    entry_id: int | None = None
+    suggested_ids: tuple[int, ...] = ()
+    score: float | None = None
+
+    @property
+    def wants_human(self) -> bool:
+        return self.outcome == HANDED_OVER
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome in (ANSWERED, HANDED_OVER)
 
 
-def respond(text: str) -> BotTurn:
+def greeting(session: Session) -> tuple[str, dict]:
+    top = knowledge_base.top_questions(session)
+    return GREETING, {"quick_replies": [{"label": e.question, "value": e.question} for e in top]}
+
+
+def respond(session: Session, text: str) -> BotReply:
     if _HUMAN_REQUEST.search(text):
-        return BotTurn(HANDING_OVER, answered=True, wants_human=True)
-    return BotTurn(FALLBACK, answered=False, wants_human=False)
+        return BotReply(HANDING_OVER, HANDED_OVER)
+    decision = knowledge_base.matcher(session).decide(text)
+    if decision.kind == "answer":
+        html = decision.entry.answer
+        return BotReply(knowledge_base.answer_text(html), ANSWERED, {"answer_html": html}, int(decision.entry.id),
+                        score=decision.score)
+    if decision.kind == "suggest":
+        suggestions = [{"entry_id": int(e.id), "label": e.question, "value": e.question} for e in decision.suggestions]
+        return BotReply(DID_YOU_MEAN, SUGGESTED, {"suggestions": suggestions},
+                        suggested_ids=tuple(s["entry_id"] for s in suggestions), score=decision.score)
+    return BotReply(FALLBACK_TEXT, FALLBACK, {"quick_replies": [TALK_TO_A_HUMAN]}, score=decision.score or None)
+
+
+def record_turn(session: Session, conversation: Conversation, question: str, reply: BotReply) -> BotTurn:
+    turn = BotTurn(conversation_id=conversation.id, question=question[:2000], outcome=reply.outcome,
+                   entry_id=reply.entry_id, suggested_ids=list(reply.suggested_ids), score=reply.score)
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+def rate(session: Session, conversation: Conversation, turn_id, rating) -> BotTurn:
+    """A visitor's helpful / not helpful on one of the bot's answers in their conversation."""
+    if rating not in (HELPFUL, NOT_HELPFUL):
+        raise Invalid("invalid_rating", "A rating is helpful or not_helpful.")
+    turn = session.get(BotTurn, turn_id) if isinstance(turn_id, int) else None
+    if turn is None or turn.conversation_id != conversation.id or turn.outcome != ANSWERED:
+        raise NotFound("turn_not_found", "No such answer to rate.")
+    turn.rating = rating
+    session.commit()
+    return turn

@@ -72,7 +72,7 @@ def _stored_message(session: Session, conversation_id: int, client_id: str) -> M
 
 
 def _store(session: Session, conversation: Conversation, *, sender_type: str, sender_id: int | None,
-           sender_name: str, client_id: str, body: str) -> Posted:
+           sender_name: str, client_id: str, body: str, extras: dict | None = None) -> Posted:
     stored = _stored_message(session, conversation.id, client_id)
     if stored is not None:
         return Posted(conversation, stored, is_new=False)
@@ -88,7 +88,7 @@ def _store(session: Session, conversation: Conversation, *, sender_type: str, se
     ).scalar_one()
     message = Message(
         conversation_id=conversation.id, seq=seq, client_id=client_id, sender_type=sender_type,
-        sender_id=sender_id, sender_name=sender_name, body=body, created_at=now,
+        sender_id=sender_id, sender_name=sender_name, body=body, extras=extras or None, created_at=now,
     )
     session.add(message)
     try:
@@ -123,9 +123,10 @@ def post_agent_message(session: Session, agent: User, conversation: Conversation
                   sender_name=agent.display_name, client_id=client_id, body=body)
 
 
-def post_bot_message(session: Session, conversation: Conversation, body: str, bot_name: str) -> Posted:
+def post_bot_message(session: Session, conversation: Conversation, body: str, bot_name: str,
+                     extras: dict | None = None) -> Posted:
     return _store(session, conversation, sender_type=BOT, sender_id=None, sender_name=bot_name,
-                  client_id=f"bot-{uuid.uuid4().hex}", body=body)
+                  client_id=f"bot-{uuid.uuid4().hex}", body=body, extras=extras)
 
 
 def messages_after(session: Session, conversation: Conversation, after_seq: int = 0,

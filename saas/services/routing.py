@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from ..models import Conversation, ConversationEvent, Department, DepartmentMember, User, Visitor, utcnow
 from ..models.conversations import AGENT_HANDLER, BOT_HANDLER, CLOSED, OPEN, QUEUE_HANDLER
+from ..models.knowledge import ANSWERED as ANSWERED_OUTCOME
+from ..models.knowledge import FALLBACK as FALLBACK_OUTCOME
+from ..models.knowledge import HANDED_OVER as HANDED_OVER_OUTCOME
 from ..models.reception import BOT_FIRST, BOT_ONLY, HUMAN_FIRST, MANUAL, ONLINE
 from . import bot, conversations, reception
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -55,8 +58,10 @@ def department_of(session: Session, conversation: Conversation) -> Department | 
     return session.get(Department, conversation.department_id) if conversation.department_id else None
 
 
-def _say(session: Session, conversation: Conversation, text: str, outcome: Outcome) -> None:
-    outcome.posted.append(conversations.post_bot_message(session, conversation, text, bot.BOT_NAME))
+def _say(session: Session, conversation: Conversation, text: str, outcome: Outcome, extras: dict | None = None):
+    posted = conversations.post_bot_message(session, conversation, text, bot.BOT_NAME, extras)
+    outcome.posted.append(posted)
+    return posted
 
 
 # --- capacity -----------------------------------------------------------------------------
@@ -263,7 +268,8 @@ def open_conversation(session: Session, visitor: Visitor, *, channel: str = "web
     if mode in (BOT_ONLY, BOT_FIRST):
         conversation.handler = BOT_HANDLER
         record(session, conversation, "bot_started", BOT_ACTOR)
-        _say(session, conversation, bot.GREETING, outcome)
+        text, extras = bot.greeting(session)
+        _say(session, conversation, text, outcome, extras)
         session.commit()
         outcome.changed(conversation)
         return conversation, outcome
@@ -316,22 +322,25 @@ def bot_turn(session: Session, conversation: Conversation, text: str) -> Outcome
     outcome = Outcome()
     if conversation.handler != BOT_HANDLER:
         return outcome
-    turn = bot.respond(text)
+    reply = bot.respond(session, text)
+    turn = bot.record_turn(session, conversation, text, reply)
     mode = reception.mode_for(session, conversation.channel, department_of(session, conversation))
-    if turn.wants_human and mode == BOT_ONLY:
+    if reply.wants_human and mode == BOT_ONLY:
+        turn.outcome = FALLBACK_OUTCOME  # nobody to hand over to: a question left unanswered
         _say(session, conversation, bot.NO_HUMANS, outcome)
         return outcome
-    if conversation.waiting_since is not None:
-        _say(session, conversation, turn.text, outcome)  # already waiting for a person; the bot helps meanwhile
-        return outcome
-    if not turn.answered:
-        conversation.bot_unanswered += 1
+    if conversation.waiting_since is None and not reply.wants_human:
+        if not reply.answered:
+            conversation.bot_unanswered += 1
+        if mode == BOT_FIRST and conversation.bot_unanswered >= reception.settings(session).bot_handoff_after:
+            reply = bot.BotReply(bot.HANDING_OVER, HANDED_OVER_OUTCOME)
+    if not reply.wants_human or conversation.waiting_since is not None:
+        # Answering; or already waiting for a person, and the bot helps meanwhile.
+        extras = {**reply.extras, "rate_turn": turn.id} if reply.outcome == ANSWERED_OUTCOME else reply.extras
+        turn.message_id = _say(session, conversation, reply.text, outcome, extras).message.id
         session.commit()
-    hand_over = turn.wants_human or (
-        mode == BOT_FIRST and conversation.bot_unanswered >= reception.settings(session).bot_handoff_after)
-    if not hand_over:
-        _say(session, conversation, turn.text, outcome)
         return outcome
+    turn.outcome = HANDED_OVER_OUTCOME
     return outcome.merge(_hand_over(session, conversation, BOT_ACTOR, None))
 
 
