@@ -387,7 +387,16 @@
     if (type !== 'visitor') meta.append(el('span', 'sender', message.sender.name), ' · ');
     meta.append(time);
     node.append(meta, el('div', 'body', message.body));
+    var offered = type === 'bot' ? suggestionLabels(message.extras) : [];
+    if (offered.length) node.appendChild(el('span', 'meta suggested', 'Suggested: ' + offered.join(' · ')));
     return node;
+  }
+
+  // What the bot offered as "Did you mean…", so the agent sees it (the visitor saw them as buttons).
+  function suggestionLabels(extras) {
+    var list = extras && Array.isArray(extras.suggestions) ? extras.suggestions : [];
+    return list.map(function (s) { return s && typeof s.label === 'string' ? s.label.trim() : ''; })
+      .filter(Boolean);
   }
 
   function outboxFor(conversationId) {

@@ -1,7 +1,9 @@
 // Switchboard chat widget. Any website embeds it with one line:
 //   <script src="https://HOST/widget.js" data-key="WIDGET_KEY" async></script>
 // It lives in a Shadow DOM so the host page's CSS and ours never touch, and it puts every
-// message on the page with textContent: bodies and names are untrusted.
+// message on the page with textContent: bodies and names are untrusted. The one rich content, a
+// knowledge-base answer's HTML (sanitised by the server), is rebuilt node by node from an allow-list,
+// never assigned as markup.
 (function () {
   'use strict';
 
@@ -13,6 +15,8 @@
   var KEY = script.dataset.key;
   var TOKEN_KEY = 'switchboard:' + KEY + ':token';
   var OUTBOX_KEY = 'switchboard:' + KEY + ':outbox';
+  var RATED_KEY = 'switchboard:' + KEY + ':rated'; // answers already rated, so a reload does not ask again
+  var MAX_RATED = 100;
   var ACK_TIMEOUT_MS = 10000;
   // Server-side hiccups worth resending; anything else (too long, empty…) would fail again.
   var RETRYABLE = ['timeout', 'unavailable', 'server_error', 'unauthenticated'];
@@ -23,6 +27,14 @@
   var PRECHAT = {
     name: ['Your name', 'text', 'name'], email: ['Email', 'email', 'email'], phone: ['Phone', 'tel', 'tel'],
   };
+  // A bot answer's HTML: the tags kept and, per tag, the attributes kept. Anything else becomes its text.
+  var ANSWER_TAGS = {
+    P: [], BR: [], B: [], STRONG: [], I: [], EM: [], U: [], UL: [], OL: [], LI: [], CODE: [], PRE: [], BLOCKQUOTE: [],
+    A: ['href', 'title'], IMG: ['src', 'alt', 'title'],
+  };
+  var UNSHOWN = { SCRIPT: true, STYLE: true, TEMPLATE: true }; // their text is code, not words: dropped
+  var LINK_PROTOCOLS = ['http:', 'https:', 'mailto:'];
+  var IMAGE_PROTOCOLS = ['http:', 'https:'];
 
   var CSS = [
     ':host { all: initial; }',
@@ -63,6 +75,28 @@
     '.body { white-space: pre-wrap; overflow-wrap: anywhere; padding: 8px 12px; border-radius: 14px;',
     '  background: #fff; border: 1px solid #e5e7eb; }',
     '.from-visitor .body { background: #2563eb; border-color: #2563eb; color: #fff; }',
+    '.rich { white-space: normal; }',
+    '.rich p, .rich ul, .rich ol, .rich pre, .rich blockquote { margin: 0 0 6px; }',
+    '.rich > :last-child { margin-bottom: 0; }',
+    '.rich ul, .rich ol { padding-left: 20px; }',
+    '.rich a { color: #1d4ed8; }',
+    '.rich img { display: block; max-width: 100%; height: auto; margin: 4px 0; border-radius: 6px; }',
+    '.rich code, .rich pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }',
+    '.rich code { padding: 1px 4px; border-radius: 4px; background: #f1f5f9; }',
+    '.rich pre { white-space: pre-wrap; padding: 6px 8px; border-radius: 6px; background: #f1f5f9; }',
+    '.rich pre code { padding: 0; background: none; }',
+    '.rich blockquote { padding-left: 8px; border-left: 3px solid #cbd5e1; color: #4b5563; }',
+    '.choices { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 4px; }',
+    '.choice { padding: 5px 10px; border: 1px solid #2563eb; border-radius: 14px; background: #fff; color: #1d4ed8;',
+    '  font-size: 13px; text-align: left; cursor: pointer; }',
+    '.choice:hover:not(:disabled) { background: #dbeafe; }',
+    '.choice:disabled { border-color: #cbd5e1; color: #6b7280; cursor: default; }',
+    '.rating { display: flex; align-items: center; gap: 4px; font-size: 12px; color: #6b7280; }',
+    '.rate { padding: 1px 6px; border: 1px solid #e5e7eb; border-radius: 8px; background: #fff; font-size: 14px;',
+    '  line-height: 1.4; cursor: pointer; }',
+    '.rate:hover:not(:disabled) { background: #f1f5f9; }',
+    '.rate:disabled { cursor: default; opacity: .5; }',
+    '.rate[aria-pressed="true"] { opacity: 1; border-color: #2563eb; }',
     '.pending .body { opacity: .6; }',
     '.failed .body { background: #fef2f2; border-color: #fecaca; color: #b91c1c; }',
     '.failure { display: flex; gap: 6px; font-size: 12px; color: #b91c1c; }',
@@ -120,6 +154,20 @@
     var list = readOutbox();
     var kept = list.filter(function (e) { return e.client_id !== clientId; });
     if (kept.length !== list.length) writeOutbox(kept);
+  }
+
+  // Turn id -> rating, for the answers this visitor has rated (newest last).
+  function readRated() {
+    try {
+      var list = JSON.parse(store.get(RATED_KEY) || '[]');
+      return new Map(Array.isArray(list) ? list.filter(function (e) { return Array.isArray(e) && e.length === 2; }) : []);
+    } catch (e) { return new Map(); }
+  }
+  function rememberRated(turnId, rating) {
+    var rated = readRated();
+    rated.delete(turnId);
+    rated.set(turnId, rating);
+    store.set(RATED_KEY, JSON.stringify(Array.from(rated).slice(-MAX_RATED)));
   }
 
   function newClientId() {
@@ -197,7 +245,7 @@
     ui.start.addEventListener('change', function (event) {
       if (event.target === ui.department) showDepartmentHint();
     });
-    ui.human.addEventListener('click', requestHuman);
+    ui.human.addEventListener('click', function () { requestHuman(); });
     ui.messages.addEventListener('click', function (event) {
       var button = event.target.closest('button.retry');
       var node = button && button.closest('[data-client-id]');
@@ -256,10 +304,146 @@
     return node;
   }
 
+  // ---------- what the bot adds to a message: a rich answer, choices, a rating ----------
+
+  function safeUrl(value, protocols) {
+    if (!value) return null;
+    try {
+      var url = new URL(value); // absolute URLs only: a relative one would point into the host site
+      return protocols.indexOf(url.protocol) !== -1 ? url.href : null;
+    } catch (e) { return null; }
+  }
+
+  // Copies the allowed elements and attributes of `source`'s children into `target`; text stays text.
+  function copyAllowed(source, target) {
+    for (var node = source.firstChild; node; node = node.nextSibling) {
+      if (node.nodeType === Node.TEXT_NODE) {
+        target.appendChild(document.createTextNode(node.nodeValue));
+      } else if (node.nodeType === Node.ELEMENT_NODE) {
+        var allowed = ANSWER_TAGS[node.tagName];
+        if (!allowed) {
+          if (!UNSHOWN[node.tagName] && node.textContent) target.appendChild(document.createTextNode(node.textContent));
+          continue;
+        }
+        var copy = document.createElement(node.tagName.toLowerCase());
+        allowed.forEach(function (name) {
+          var value = node.getAttribute(name);
+          if (value === null) return;
+          if (name === 'href') value = safeUrl(value, LINK_PROTOCOLS);
+          if (name === 'src') value = safeUrl(value, IMAGE_PROTOCOLS);
+          if (value !== null) copy.setAttribute(name, value);
+        });
+        if (copy.tagName === 'A') {
+          copy.setAttribute('target', '_blank');
+          copy.setAttribute('rel', 'noopener noreferrer nofollow');
+        }
+        if (copy.tagName === 'IMG') {
+          if (!copy.hasAttribute('src')) continue; // nothing safe to show
+          copy.setAttribute('loading', 'lazy');
+          copy.style.maxWidth = '100%';
+        }
+        copyAllowed(node, copy);
+        target.appendChild(copy);
+      } // comments and anything else: dropped
+    }
+  }
+
+  // The answer's HTML as a fresh element tree (the parsed document is inert: nothing runs or loads).
+  function richAnswer(html) {
+    var container = el('div', { class: 'body rich', 'data-sb': 'answer' });
+    copyAllowed(new DOMParser().parseFromString(html, 'text/html').body, container);
+    return container;
+  }
+
+  function validChoices(list, needValue) {
+    return (Array.isArray(list) ? list : []).filter(function (c) {
+      return c && typeof c.label === 'string' && c.label &&
+        (typeof c.value === 'string' ? c.value.trim() : (!needValue && c.action === 'human'));
+    });
+  }
+
+  function choiceButtons(message, extras) {
+    var suggestions = validChoices(extras.suggestions, true);
+    var replies = validChoices(extras.quick_replies, false);
+    if (!suggestions.length && !replies.length) return null;
+    var group = el('div', { class: 'choices', role: 'group',
+      'aria-label': suggestions.length ? 'Suggested questions' : 'Quick replies' });
+    group.dataset.conversation = message.conversation_id;
+    suggestions.concat(replies).forEach(function (choice) {
+      var button = el('button', { type: 'button', class: 'choice', 'data-sb': 'choice', disabled: '' }, choice.label);
+      button.addEventListener('click', function () {
+        if (choice.action === 'human') requestHuman(button);
+        else sendText(choice.value.trim());
+      });
+      group.appendChild(button);
+    });
+    return group;
+  }
+
+  function ratingButtons(turnId) {
+    var group = el('div', { class: 'rating', role: 'group', 'aria-label': 'Rate this answer' });
+    var label = el('span', {}, 'Was this helpful?');
+    var helpful = el('button', { type: 'button', class: 'rate', 'data-sb': 'rate-helpful', 'aria-label': 'Helpful',
+      title: 'Helpful', 'aria-pressed': 'false' }, '\uD83D\uDC4D');
+    var notHelpful = el('button', { type: 'button', class: 'rate', 'data-sb': 'rate-not-helpful',
+      'aria-label': 'Not helpful', title: 'Not helpful', 'aria-pressed': 'false' }, '\uD83D\uDC4E');
+    function rated(rating) {
+      label.textContent = 'Thanks for your feedback';
+      helpful.disabled = notHelpful.disabled = true;
+      helpful.setAttribute('aria-pressed', String(rating === 'helpful'));
+      notHelpful.setAttribute('aria-pressed', String(rating === 'not_helpful'));
+    }
+    function rate(rating) {
+      if (!socket || !socket.connected) { showError('Not connected — please try again in a moment.'); return; }
+      helpful.disabled = notHelpful.disabled = true;
+      request('bot:rate', { turn_id: turnId, rating: rating }, function (ack) {
+        rememberRated(turnId, ack.rated || rating);
+        rated(ack.rated || rating);
+      }, function (error) {
+        helpful.disabled = notHelpful.disabled = false;
+        showError(error.message);
+      });
+    }
+    helpful.addEventListener('click', function () { rate('helpful'); });
+    notHelpful.addEventListener('click', function () { rate('not_helpful'); });
+    group.append(label, helpful, notHelpful);
+    var already = readRated().get(turnId);
+    if (already) rated(already);
+    return group;
+  }
+
+  // A bot message with extras: the rich answer instead of the plain body, then choices and a rating.
+  function decorateBotMessage(node, message) {
+    var extras = message.extras && typeof message.extras === 'object' ? message.extras : {};
+    if (typeof extras.answer_html === 'string' && extras.answer_html) {
+      var rich = richAnswer(extras.answer_html);
+      if (rich.textContent.trim() || rich.querySelector('img')) node.querySelector('.body').replaceWith(rich);
+    }
+    var choices = choiceButtons(message, extras);
+    if (choices) node.appendChild(choices);
+    if (Number.isInteger(extras.rate_turn) && extras.rate_turn > 0) node.appendChild(ratingButtons(extras.rate_turn));
+  }
+
+  // Only the newest set of choices is live, and only while the bot holds the conversation: an older
+  // offer, or one the conversation has moved past (a person, closed), stays readable but disabled.
+  function refreshChoices() {
+    var groups = ui.messages.querySelectorAll('.choices');
+    var s = state.routing;
+    var botHolds = !!s && s.status === 'open' && s.handler === 'bot';
+    groups.forEach(function (group, index) {
+      var live = botHolds && index === groups.length - 1 && Number(group.dataset.conversation) === s.conversation_id;
+      group.querySelectorAll('button').forEach(function (button) { button.disabled = !live; });
+    });
+  }
+
   function addMessage(message, notify) {
     if (state.ids.has(message.id)) return;
     var stale = state.byClientId.get(message.client_id); // our own pending copy, if any
     var node = bubble(message.sender.type === 'visitor', message.sender.name, message.body);
+    if (message.sender.type === 'bot') {
+      node.classList.add('from-bot');
+      decorateBotMessage(node, message);
+    }
     node.dataset.seq = message.seq;
     node.dataset.conversation = message.conversation_id;
     node.dataset.clientId = message.client_id;
@@ -273,6 +457,7 @@
     if (message.conversation_id === state.convId) state.maxSeq = Math.max(state.maxSeq, message.seq);
     outboxRemove(message.client_id);
     if (notify && !state.open && message.sender.type !== 'visitor') ui.dot.hidden = false;
+    refreshChoices();
     scrollToBottom();
   }
 
@@ -374,6 +559,7 @@
     ui.start.hidden = !showForm;
     ui.form.hidden = showForm;
     ui.messages.hidden = showForm && !ui.messages.firstElementChild; // earlier messages stay readable
+    refreshChoices();
     if (changed && state.open && hadFocus) focusComposerOrForm();
   }
 
@@ -442,13 +628,19 @@
     ui.startError.hidden = false;
   }
 
-  function requestHuman() {
-    ui.human.disabled = true;
+  // From the status bar's button, or the bot's "Talk to a human" offer (`button`).
+  function requestHuman(button) {
+    var buttons = [ui.human];
+    if (button && button !== ui.human) buttons.push(button);
+    if (!socket || !socket.connected) { showError('Not connected — please try again in a moment.'); return; }
+    buttons.forEach(function (b) { b.disabled = true; });
     request('human:request', {}, function (ack) {
       ui.human.disabled = false;
       setRouting(ack.state);
+      refreshChoices();
     }, function (error) {
       ui.human.disabled = false;
+      refreshChoices();
       showError(error.message);
     });
   }
@@ -462,8 +654,12 @@
     var body = ui.input.value.trim();
     if (!body) return;
     if (body.length > MAX_BODY) { showError('This message is too long.'); return; }
-    var entry = { client_id: newClientId(), body: body };
     ui.input.value = '';
+    sendText(body);
+  }
+
+  function sendText(body) {
+    var entry = { client_id: newClientId(), body: body };
     ui.error.hidden = true;
     outboxAdd(entry);
     transmit(entry);
