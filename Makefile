@@ -27,5 +27,10 @@ serve: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks write bench/results/*.json and *.md; the semantic extra is installed for them.
+bench: install
+	$(PY) -m pip install --quiet -e '.[semantic]'
+	$(PY) bench/bot_quality.py
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache
