@@ -203,3 +203,26 @@ def test_a_recreated_tenant_never_gets_a_dropped_tenants_answers(app, make_tenan
 def test_an_answers_plain_text_reads_like_the_answer():
     assert knowledge_base.answer_text("<p>Fish &amp; chips</p><p>Second</p><ul><li>a</li><li>b</li></ul> 1 &lt; 2") \
         == "Fish & chips\nSecond\na\nb\n1 < 2"
+
+
+def test_the_tenant_words_the_greeting_the_fallback_and_the_hand_off_keywords(server, app, make_tenant, clients):
+    from saas.services import reception_settings
+    from saas.models import User
+
+    tenant = make_tenant()
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        owner = session.get(User, tenant.owner.id)
+        for bad in ({"bot_greeting": "  "}, {"bot_fallback": "x" * 1001},
+                    {"bot_handoff_keywords": ", ,"}, {"bot_handoff_keywords": ",".join(f"w{n}" for n in range(21))}):
+            with pytest.raises(Invalid):
+                reception_settings.update_settings(session, owner, **bad)
+        reception_settings.update_settings(session, owner, reception_mode="bot_first", bot_greeting="Hej! 👋",
+                                           bot_fallback="Det vet jag inte.", bot_handoff_keywords="människa, 人工")
+    clients.agent(server, tenant)
+    visitor = clients.visitor(server, tenant)
+    visitor.send("Vad kostar frakten?")
+    got = messages_until(visitor, lambda m: m["body"] == "Det vet jag inte.")
+    assert [m["body"] for m in got if m["sender"]["type"] == "bot"] == ["Hej! 👋", "Det vet jag inte."]
+    visitor.send("我要人工服务")  # no spaces between Chinese words: the keyword still counts
+    messages_until(visitor, lambda m: m["body"] == bot.HANDING_OVER)

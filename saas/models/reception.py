@@ -31,6 +31,10 @@ class ReceptionSettings(TenantModel):
     default_max_concurrent: Mapped[int] = mapped_column(default=5)
     reopen_window_minutes: Mapped[int] = mapped_column(default=30)
     bot_handoff_after: Mapped[int] = mapped_column(default=3)
+    # What the bot says, in the tenant's words (defaults in saas.services.bot).
+    bot_greeting: Mapped[str] = mapped_column(Text)
+    bot_fallback: Mapped[str] = mapped_column(Text)
+    bot_handoff_keywords: Mapped[str] = mapped_column(String(500))  # comma-separated
 
 
 class ChannelMode(TenantModel):

@@ -1,5 +1,6 @@
 """The reception bot's turn: answer from the knowledge base, suggest, or fall back and offer a
 person. Every question it handles is recorded as a BotTurn (metrics and the learning loop)."""
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -7,18 +8,29 @@ from sqlalchemy.orm import Session
 
 from ..models import BotTurn, Conversation
 from ..models.knowledge import ANSWERED, FALLBACK, HANDED_OVER, HELPFUL, NOT_HELPFUL, SUGGESTED
-from . import knowledge_base
+from . import knowledge_base, reception
 from .errors import Invalid, NotFound
 
 BOT_NAME = "Assistant"
+# A tenant's own greeting, fallback and hand-off keywords are in its reception settings; these
+# are the defaults a new tenant starts with (migration 0004).
 GREETING = "Hi! I'm the virtual assistant. Ask me anything, or type \"human\" to talk to a person."
 FALLBACK_TEXT = "Sorry, I don't have an answer to that yet."
+HANDOFF_KEYWORDS = "human, person, agent, operator, real person"
 DID_YOU_MEAN = "Did you mean one of these?"
 HANDING_OVER = "Let me connect you with a person. Please hold on."
 NO_HUMANS = "Only the virtual assistant is available here, sorry."
 WAITING_WITH_BOT = "Nobody is free right now. I'll keep you company and connect you as soon as someone is."
 TALK_TO_A_HUMAN = {"label": "Talk to a human", "action": "human"}
-_HUMAN_REQUEST = re.compile(r"\b(human|person|agent|operator|someone real|real person)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _human_request(keywords: str) -> re.Pattern:
+    """A pattern for the tenant's hand-off keywords: whole words, except in scripts (Chinese…)
+    that do not separate words with spaces."""
+    words = [w.strip() for w in keywords.split(",") if w.strip()]
+    parts = [re.escape(w) if not w.isascii() else rf"\b{re.escape(w)}\b" for w in words]
+    return re.compile("|".join(parts) or r"(?!)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -41,11 +53,13 @@ class BotReply:
 
 def greeting(session: Session) -> tuple[str, dict]:
     top = knowledge_base.top_questions(session)
-    return GREETING, {"quick_replies": [{"label": e.question, "value": e.question} for e in top]}
+    return (reception.settings(session).bot_greeting,
+            {"quick_replies": [{"label": e.question, "value": e.question} for e in top]})
 
 
 def respond(session: Session, text: str) -> BotReply:
-    if _HUMAN_REQUEST.search(text):
+    settings = reception.settings(session)
+    if _human_request(settings.bot_handoff_keywords).search(text):
         return BotReply(HANDING_OVER, HANDED_OVER)
     decision = knowledge_base.matcher(session).decide(text)
     if decision.kind == "answer":
@@ -56,7 +70,7 @@ def respond(session: Session, text: str) -> BotReply:
         suggestions = [{"entry_id": int(e.id), "label": e.question, "value": e.question} for e in decision.suggestions]
         return BotReply(DID_YOU_MEAN, SUGGESTED, {"suggestions": suggestions},
                         suggested_ids=tuple(s["entry_id"] for s in suggestions), score=decision.score)
-    return BotReply(FALLBACK_TEXT, FALLBACK, {"quick_replies": [TALK_TO_A_HUMAN]}, score=decision.score or None)
+    return BotReply(settings.bot_fallback, FALLBACK, {"quick_replies": [TALK_TO_A_HUMAN]}, score=decision.score or None)
 
 
 def record_turn(session: Session, conversation: Conversation, question: str, reply: BotReply) -> BotTurn:

@@ -40,7 +40,11 @@ NUMBER_SETTINGS = {
     "bot_handoff_after": (
         1, 20, "The bot hands over after 1 to 20 unanswered messages: enter a whole number in that range."),
 }
-SETTINGS = ("reception_mode", "department_picker", "prechat_fields", *NUMBER_SETTINGS)
+# What the bot says: (most characters, what it is called in messages).
+TEXT_SETTINGS = {"bot_greeting": (1000, "The bot's greeting"), "bot_fallback": (1000, "The bot's fallback answer")}
+MAX_KEYWORDS, MAX_KEYWORD_LENGTH = 20, 40
+SETTINGS = ("reception_mode", "department_picker", "prechat_fields", *NUMBER_SETTINGS, *TEXT_SETTINGS,
+            "bot_handoff_keywords")
 
 
 def check_admin(session: Session, actor: User) -> None:
@@ -132,11 +136,33 @@ def update_settings(session: Session, actor: User, **values) -> ReceptionSetting
     for name, (low, high, message) in NUMBER_SETTINGS.items():
         if name in values:
             clean[name] = _whole_number(values[name], low, high, message)
+    for name, (limit, label) in TEXT_SETTINGS.items():
+        if name in values:
+            clean[name] = _text_setting(values[name], limit, label)
+    if "bot_handoff_keywords" in values:
+        clean["bot_handoff_keywords"] = clean_keywords(values["bot_handoff_keywords"])
     row = reception.settings(session)
     for name, value in clean.items():
         setattr(row, name, value)
     session.commit()
     return row
+
+
+def _text_setting(value, limit: int, label: str) -> str:
+    value = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(value) <= limit:
+        raise Invalid("invalid_text", f"{label} is 1 to {limit} characters.")
+    return value
+
+
+def clean_keywords(value) -> str:
+    """Comma-separated words that ask the bot for a person: 1 to 20, each up to 40 characters."""
+    words = [w.strip() for w in value.split(",")] if isinstance(value, str) else []
+    words = list(dict.fromkeys(w for w in words if w))
+    if not 1 <= len(words) <= MAX_KEYWORDS or any(len(w) > MAX_KEYWORD_LENGTH for w in words):
+        raise Invalid("invalid_keywords", f"Give 1 to {MAX_KEYWORDS} hand-off keywords, separated by commas, "
+                                          f"each up to {MAX_KEYWORD_LENGTH} characters.")
+    return ", ".join(words)
 
 
 # Agents
