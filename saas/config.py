@@ -51,6 +51,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Pub/sub channels ignore Redis database numbers: deployments sharing a Redis need their own.
         "SOCKETIO_CHANNEL": os.environ.get("SWITCHBOARD_SOCKETIO_CHANNEL", "switchboard"),
         "MAX_MESSAGE_LENGTH": int(os.environ.get("SWITCHBOARD_MAX_MESSAGE_LENGTH", 5000)),
+        # Largest HTTP request body (forms, CSV imports); larger ones are refused before being read.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("SWITCHBOARD_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
         "INVITE_TTL_HOURS": int(os.environ.get("SWITCHBOARD_INVITE_TTL_HOURS", 72)),
         # The bot's semantic re-rank: "auto" uses the [semantic] extra when installed, "0" never.
         "BOT_SEMANTIC": {"0": False, "1": True}.get(os.environ.get("SWITCHBOARD_BOT_SEMANTIC", "auto"), "auto"),

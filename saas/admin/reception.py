@@ -42,6 +42,8 @@ def _member_choices(session) -> list[tuple[int, str]]:
 
 
 class DepartmentView(AdminsOnly, RefillsQueues, ModelView):
+    # Flask-Admin's bulk delete compares integer ids with text on PostgreSQL and skips the rules.
+    action_disallowed_list = ["delete"]
     column_list = ("name", "public_name", "is_hidden", "assignment", "reception_mode", "members")
     column_labels = {"public_name": "Name for visitors", "is_hidden": "Hidden from visitors",
                      "reception_mode": "Reception mode", "members": "Members"}
@@ -147,12 +149,13 @@ class ReceptionSettingsView(AdminsOnly, BaseView):
         ), status
 
 
-_FORM_SETTINGS = ("reception_mode", "department_picker", *rules.NUMBER_SETTINGS)
+_BOT_TEXTS = (*rules.TEXT_SETTINGS, "bot_handoff_keywords")
+_FORM_SETTINGS = ("reception_mode", "department_picker", *rules.NUMBER_SETTINGS, *_BOT_TEXTS)
 
 
 def _submitted(form) -> tuple[dict, dict]:
     """The settings as posted (checked by the service), and the pre-chat choice per field."""
-    values = {name: form.get(name, "") for name in _FORM_SETTINGS}
+    values = {name: form.get(name, "") for name in _FORM_SETTINGS if name not in _BOT_TEXTS or name in form}
     values["department_picker"] = "department_picker" in form  # an unchecked box is simply absent
     return values, {field: form.get(f"prechat_{field}", "") for field in PRECHAT_FIELDS}
 

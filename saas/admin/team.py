@@ -2,7 +2,7 @@
 
 Mounted under ``/t/<tenant_slug>/admin/manage/`` so the tenant comes from the URL like every other
 page; Flask-Admin's own ``url_for`` calls get the slug from ``tenants.web``'s url_defaults. The
-reception screens (``.reception``) hang off the same Admin.
+reception screens (``.reception``) and the knowledge base's (``.knowledge``) hang off the same Admin.
 """
 from flask import redirect, url_for
 from flask_admin import Admin, AdminIndexView, expose
@@ -12,7 +12,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..models import User
 from ..services import accounts, reception_settings
-from . import reception
+from . import knowledge, reception
 from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
 
 
@@ -56,5 +56,6 @@ def init_app(app) -> None:
     session = RequestTenantSession()
     admin.add_view(TeamView(User, session, name="Team", endpoint="team"))
     reception.add_views(admin, session)
+    knowledge.add_views(admin, session)
     admin.add_link(MenuLink(name="Workspace settings", endpoint="admin.settings"))
     admin.init_app(app)
