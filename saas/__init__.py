@@ -4,7 +4,7 @@ import logging
 from flask import Flask
 
 from .config import PROJECT_ROOT, load_config
-from .extensions import csrf, db, login_manager, socketio
+from .extensions import csrf, db, socketio
 
 
 def create_app(config_overrides: dict | None = None) -> Flask:

@@ -29,6 +29,24 @@ def login(base_url: str, slug: str, email: str, password: str) -> requests.Sessi
     return http
 
 
+def manage_url(server, tenant, path: str) -> str:
+    """A Flask-Admin screen of the tenant: /t/<slug>/admin/manage/<path>."""
+    return f"{server.url}/t/{tenant.slug}/admin/manage/{path}"
+
+
+def submit_form(http: requests.Session, url: str, **fields) -> requests.Response:
+    """GET the form (for its CSRF token), then POST ``fields``; checkboxes are sent only when true."""
+    page = http.get(url, timeout=TIMEOUT)
+    assert page.status_code == 200, page.status_code
+    data = {"csrf_token": csrf_token(page.text)}
+    for name, value in fields.items():
+        if value is True:
+            data[name] = "y"
+        elif value is not False:
+            data[name] = value
+    return http.post(url, data=data, timeout=TIMEOUT)
+
+
 def new_client_id() -> str:
     return uuid.uuid4().hex
 

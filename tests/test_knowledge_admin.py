@@ -15,7 +15,7 @@ from sqlalchemy import select
 from saas.models import BotTurn, Conversation, Department, KnowledgeEntry, KnowledgeVersion, Visitor, utcnow
 from saas.services import knowledge_base
 from tenants import tenant_context, tenant_session
-from tests.clients import csrf_token, login
+from tests.clients import csrf_token, login, manage_url, submit_form
 
 XSS_ANSWER = '<script>alert(1)</script><b>ok</b><a href="javascript:alert(1)">x</a>'
 
@@ -25,25 +25,8 @@ def team(make_tenant):
     return make_tenant(agents=1, admins=1)
 
 
-def _manage(server, tenant, path: str) -> str:
-    return f"{server.url}/t/{tenant.slug}/admin/manage/{path}"
-
-
 def _admin(server, tenant):
     return login(server.url, tenant.slug, tenant.admins[0].email, tenant.admins[0].password)
-
-
-def _post_form(http, url, **fields):
-    """GET the form (for its CSRF token), then POST ``fields``; checkboxes are sent only when true."""
-    page = http.get(url)
-    assert page.status_code == 200, page.status_code
-    data = {"csrf_token": csrf_token(page.text)}
-    for name, value in fields.items():
-        if value is True:
-            data[name] = "y"
-        elif value is not False:
-            data[name] = value
-    return http.post(url, data=data)
 
 
 def _entry_form(**overrides):
@@ -113,7 +96,7 @@ def _learning_rows(page_html: str) -> list[int]:
 
 
 def _upload(http, server, tenant, content: bytes, filename: str = "kb.csv"):
-    url = _manage(server, tenant, "knowledge/import-csv/")
+    url = manage_url(server, tenant, "knowledge/import-csv/")
     page = http.get(url)
     assert page.status_code == 200, page.status_code
     return http.post(url, data={"csrf_token": csrf_token(page.text)},
@@ -132,11 +115,11 @@ def test_admin_creates_edits_disables_and_deletes_an_entry(server, app, team):
     http = _admin(server, team)
     sales = _department(app, team, "Sales")
     before = _version(app, team)
-    form = http.get(_manage(server, team, "knowledge/new/"))
+    form = http.get(manage_url(server, team, "knowledge/new/"))
     assert form.status_code == 200 and "Sales" in form.text and "No department" in form.text
     assert "one per line" in form.text.lower()
 
-    created = _post_form(http, _manage(server, team, "knowledge/new/"), **_entry_form(
+    created = submit_form(http, manage_url(server, team, "knowledge/new/"), **_entry_form(
         phrasings="forgot password\n  reset   login  \n\nforgot password\n", answer=XSS_ANSWER,
         department_id=str(sales)))
     assert created.status_code == 200
@@ -148,15 +131,15 @@ def test_admin_creates_edits_disables_and_deletes_an_entry(server, app, team):
     assert (entry["category"], entry["department_id"], entry["enabled"]) == ("Account", sales, True)
     assert _version(app, team) > before  # every server process rebuilds its matcher
 
-    listing = http.get(_manage(server, team, "knowledge/")).text
+    listing = http.get(manage_url(server, team, "knowledge/")).text
     assert "How do I reset my password?" in listing and "Account" in listing and "Sales" in listing
 
-    edit_url = _manage(server, team, f"knowledge/edit/?id={entry['id']}")
+    edit_url = manage_url(server, team, f"knowledge/edit/?id={entry['id']}")
     edit_form = http.get(edit_url).text
     assert "forgot password\nreset login</textarea>" in edit_form  # the list, one per line
     assert f'<option selected value="{sales}">Sales</option>' in edit_form
     before = _version(app, team)
-    edited = _post_form(http, edit_url, **_entry_form(question="How can I change my password?",
+    edited = submit_form(http, edit_url, **_entry_form(question="How can I change my password?",
                                                      phrasings="new password", enabled=False))
     assert edited.status_code == 200
     [entry2] = _entries(app, team)
@@ -167,20 +150,20 @@ def test_admin_creates_edits_disables_and_deletes_an_entry(server, app, team):
 
     # A refusal of the service is shown on the form, and nothing is written.
     before = _version(app, team)
-    refused = _post_form(http, edit_url, **_entry_form(answer="<script>alert(1)</script>"))
+    refused = submit_form(http, edit_url, **_entry_form(answer="<script>alert(1)</script>"))
     assert refused.status_code == 200
     assert "The answer is empty once unsafe markup is removed." in refused.text
     assert _entries(app, team) == [entry2] and _version(app, team) == before
-    too_long = _post_form(http, _manage(server, team, "knowledge/new/"), **_entry_form(question="x" * 501))
+    too_long = submit_form(http, manage_url(server, team, "knowledge/new/"), **_entry_form(question="x" * 501))
     assert too_long.status_code == 200 and "The question is at most 500 characters." in too_long.text
-    blank = _post_form(http, _manage(server, team, "knowledge/new/"), **_entry_form(question="   "))
+    blank = submit_form(http, manage_url(server, team, "knowledge/new/"), **_entry_form(question="   "))
     assert blank.status_code == 200 and "This field is required." in blank.text
-    bogus_department = _post_form(http, _manage(server, team, "knowledge/new/"), **_entry_form(department_id="999"))
+    bogus_department = submit_form(http, manage_url(server, team, "knowledge/new/"), **_entry_form(department_id="999"))
     assert "Not a valid choice" in bogus_department.text
     assert _entries(app, team) == [entry2] and _version(app, team) == before
 
-    token = csrf_token(http.get(_manage(server, team, "knowledge/")).text)
-    deleted = http.post(_manage(server, team, "knowledge/delete/"), data={"csrf_token": token, "id": entry["id"]})
+    token = csrf_token(http.get(manage_url(server, team, "knowledge/")).text)
+    deleted = http.post(manage_url(server, team, "knowledge/delete/"), data={"csrf_token": token, "id": entry["id"]})
     assert deleted.status_code == 200
     assert _entries(app, team) == [] and _version(app, team) > before
 
@@ -198,7 +181,7 @@ def test_search_and_filters_find_entries(server, app, make_tenant, team):
                      "answer": "Yes, <b>weekly</b> deals."})
 
     def found(**params):
-        page = http.get(_manage(server, team, "knowledge/"), params=params)
+        page = http.get(manage_url(server, team, "knowledge/"), params=params)
         assert page.status_code == 200, page.status_code
         return {q for q in ("How do I get a refund?", "Where is my order?", "Do you have a newsletter?")
                 if html.escape(q, quote=False) in page.text}
@@ -211,7 +194,7 @@ def test_search_and_filters_find_entries(server, app, make_tenant, team):
     assert found(search="weekly") == {"Do you have a newsletter?"}  # the answer
     assert found(search="nothing-like-this") == set()
 
-    listing = http.get(_manage(server, team, "knowledge/")).text
+    listing = http.get(manage_url(server, team, "knowledge/")).text
     groups = json.loads(html.unescape(re.search(r'<div id="filter-groups-data"[^>]*>(.*?)</div>', listing, re.S)
                                       .group(1)))
     assert {"Category", "Enabled", "Department"} <= set(groups)
@@ -227,10 +210,10 @@ def test_bulk_delete_goes_through_the_service(server, app, team):
     http = _admin(server, team)
     first, second, kept = _create_entries(app, team, {"question": "One"}, {"question": "Two"}, {"question": "Three"})
     before = _version(app, team)
-    listing = http.get(_manage(server, team, "knowledge/")).text
+    listing = http.get(manage_url(server, team, "knowledge/")).text
     for path in ("knowledge/import-csv/", "knowledge/export-csv/", "learning/"):
         assert f'href="/t/{team.slug}/admin/manage/{path}"' in listing
-    response = http.post(_manage(server, team, "knowledge/action/"),
+    response = http.post(manage_url(server, team, "knowledge/action/"),
                          data={"csrf_token": csrf_token(listing), "action": "delete", "rowid": [first, second]})
     assert response.status_code == 200 and "Deleted 2 entries." in response.text
     assert [e["id"] for e in _entries(app, team)] == [kept] and _version(app, team) >= before + 2
@@ -315,7 +298,7 @@ def test_csv_import_refuses_unreadable_files_clearly(server, app, team, content,
 
 def test_csv_import_without_a_file_or_csrf_token_is_refused(server, app, team):
     http = _admin(server, team)
-    url = _manage(server, team, "knowledge/import-csv/")
+    url = manage_url(server, team, "knowledge/import-csv/")
     token = csrf_token(http.get(url).text)
     missing = http.post(url, data={"csrf_token": token})
     assert missing.status_code == 400 and "Choose a CSV file to import." in missing.text
@@ -333,7 +316,7 @@ def test_export_round_trips_into_another_tenant(server, app, make_tenant, team):
                      "department_id": sales},
                     {"question": "Ça marche en français ?", "answer": "Oui.\n<pre>  code  </pre>", "enabled": False},
                     {"question": "Plain", "answer": "Just text, with a comma."})
-    exported = http.get(_manage(server, team, "knowledge/export-csv/"))
+    exported = http.get(manage_url(server, team, "knowledge/export-csv/"))
     assert exported.status_code == 200
     assert exported.headers["Content-Type"].startswith("text/csv")
     assert exported.headers["Content-Disposition"] == "attachment; filename=knowledge-base.csv"
@@ -352,7 +335,7 @@ def test_export_round_trips_into_another_tenant(server, app, make_tenant, team):
                 | {"has_department": e["department_id"] is not None} for e in entries]
 
     assert comparable(_entries(app, other)) == comparable(_entries(app, team))
-    again = other_http.get(_manage(server, other, "knowledge/export-csv/"))
+    again = other_http.get(manage_url(server, other, "knowledge/export-csv/"))
     assert again.content.replace(b"sales", b"Sales") == exported.content.replace(b"sales", b"Sales")
 
 
@@ -379,7 +362,7 @@ def _learning_setup(app, tenant):
 def test_learning_lists_fallbacks_and_not_helpful_answers_newest_first(server, app, team):
     http = _admin(server, team)
     _, _, (bitcoin, mars, parcel, *_) = _learning_setup(app, team)
-    page = http.get(_manage(server, team, "learning/"))
+    page = http.get(manage_url(server, team, "learning/"))
     assert page.status_code == 200
     assert _learning_rows(page.text) == [parcel, mars, bitcoin]
     questions = re.findall(r'<td class="learning-question">(.*?)</td>', page.text)
@@ -393,9 +376,9 @@ def test_learning_lists_fallbacks_and_not_helpful_answers_newest_first(server, a
 def test_add_as_phrasing_teaches_the_entry_and_hides_the_question(server, app, team):
     http = _admin(server, team)
     _, order, (bitcoin, mars, parcel, *_) = _learning_setup(app, team)
-    page = http.get(_manage(server, team, "learning/")).text
+    page = http.get(manage_url(server, team, "learning/")).text
     before = _version(app, team)
-    added = http.post(_manage(server, team, "learning/phrasing/"), allow_redirects=False,
+    added = http.post(manage_url(server, team, "learning/phrasing/"), allow_redirects=False,
                       data={"csrf_token": csrf_token(page), "turn": parcel, "entry": order})
     assert added.status_code == 302
     [entry] = [e for e in _entries(app, team) if e["id"] == order]
@@ -409,7 +392,7 @@ def test_add_as_phrasing_teaches_the_entry_and_hides_the_question(server, app, t
 def test_new_entry_from_a_question_is_prefilled_and_marks_it_reviewed(server, app, team):
     http = _admin(server, team)
     _, _, (bitcoin, mars, parcel, *_) = _learning_setup(app, team)
-    page = http.get(_manage(server, team, "learning/")).text
+    page = http.get(manage_url(server, team, "learning/")).text
     row = re.search(rf'<tr data-turn="{mars}">(.*?)</tr>', page, re.S).group(1)
     href = html.unescape(re.search(r'<a class="[^"]*"\s+href="([^"]+)">New entry</a>', row).group(1))
     form = http.get(server.url + href)
@@ -423,7 +406,7 @@ def test_new_entry_from_a_question_is_prefilled_and_marks_it_reviewed(server, ap
     assert saved.headers["Location"].endswith(f"/t/{team.slug}/admin/manage/learning/")  # back to the list
     assert "Do you ship to Mars?" in [e["question"] for e in _entries(app, team)]
     assert _reviewed(app, team, mars)
-    assert _learning_rows(http.get(_manage(server, team, "learning/")).text) == [parcel, bitcoin]
+    assert _learning_rows(http.get(manage_url(server, team, "learning/")).text) == [parcel, bitcoin]
 
     # The same question again (another tab): refused, no second entry.
     again = http.post(server.url + href, data={
@@ -436,14 +419,14 @@ def test_new_entry_from_a_question_is_prefilled_and_marks_it_reviewed(server, ap
 def test_dismiss_and_refusals_change_nothing(server, app, make_tenant, team):
     http = _admin(server, team)
     reset, order, (bitcoin, mars, parcel, helpful, old, suggested, *_) = _learning_setup(app, team)
-    token = csrf_token(http.get(_manage(server, team, "learning/")).text)
-    dismissed = http.post(_manage(server, team, "learning/dismiss/"), data={"csrf_token": token, "turn": bitcoin})
+    token = csrf_token(http.get(manage_url(server, team, "learning/")).text)
+    dismissed = http.post(manage_url(server, team, "learning/dismiss/"), data={"csrf_token": token, "turn": bitcoin})
     assert dismissed.status_code == 200 and "Dismissed." in dismissed.text
     assert _reviewed(app, team, bitcoin) and _learning_rows(dismissed.text) == [parcel, mars]
     entries, version = _entries(app, team), _version(app, team)
 
     def refused(path, status, message, **data):
-        response = http.post(_manage(server, team, path), data={"csrf_token": token, **data})
+        response = http.post(manage_url(server, team, path), data={"csrf_token": token, **data})
         assert response.status_code == status, (path, data, response.status_code)
         assert message in response.text, (path, data)
 
@@ -466,7 +449,7 @@ def test_dismiss_and_refusals_change_nothing(server, app, make_tenant, team):
     refused("learning/phrasing/", 404, "No such question to review.", turn=foreign_turn, entry=order)
     refused("learning/dismiss/", 404, "No such question to review.", turn=foreign_turn)
     refused("learning/phrasing/", 404, "No such knowledge-base entry.", turn=mars, entry=foreign_entry)
-    new_url = _manage(server, team, f"knowledge/new/?turn={foreign_turn}")
+    new_url = manage_url(server, team, f"knowledge/new/?turn={foreign_turn}")
     prefill = http.get(new_url)
     assert prefill.status_code == 200 and "No such question to review." in prefill.text
     created = http.post(new_url, data={"csrf_token": token, "learning_turn": str(foreign_turn),
@@ -477,7 +460,7 @@ def test_dismiss_and_refusals_change_nothing(server, app, make_tenant, team):
     assert not _reviewed(app, team, mars) and not _reviewed(app, team, parcel)
     assert not _reviewed(app, stranger, foreign_turn)
     assert [e["phrasings"] for e in _entries(app, stranger)] == [[]] * 9
-    assert _learning_rows(http.get(_manage(server, team, "learning/")).text) == [parcel, mars]
+    assert _learning_rows(http.get(manage_url(server, team, "learning/")).text) == [parcel, mars]
 
 
 # --- who may --------------------------------------------------------------------------------
@@ -491,7 +474,7 @@ def test_agents_and_other_tenants_cannot_reach_the_knowledge_screens(server, app
     [turn_id] = _add_turns(app, team, {"question": "Unanswered", "outcome": "fallback"})
     agent_http = login(server.url, team.slug, team.agents[0].email, team.agents[0].password)
     for path in KNOWLEDGE_SCREENS:
-        assert agent_http.get(_manage(server, team, path), allow_redirects=False).status_code == 403, path
+        assert agent_http.get(manage_url(server, team, path), allow_redirects=False).status_code == 403, path
     token = csrf_token(agent_http.get(f"{server.url}/t/{team.slug}/console/").text)
     posts = {
         "knowledge/new/": {"question": "Agent's", "answer": "x", "department_id": "", "enabled": "y"},
@@ -501,10 +484,10 @@ def test_agents_and_other_tenants_cannot_reach_the_knowledge_screens(server, app
         "learning/phrasing/": {"turn": turn_id, "entry": entry_id},
     }
     for path, data in posts.items():
-        response = agent_http.post(_manage(server, team, path), data={"csrf_token": token, **data},
+        response = agent_http.post(manage_url(server, team, path), data={"csrf_token": token, **data},
                                    allow_redirects=False)
         assert response.status_code == 403, path
-    imported = agent_http.post(_manage(server, team, "knowledge/import-csv/"), data={"csrf_token": token},
+    imported = agent_http.post(manage_url(server, team, "knowledge/import-csv/"), data={"csrf_token": token},
                                files={"file": ("kb.csv", b"question,answer\nq,a\n", "text/csv")},
                                allow_redirects=False)
     assert imported.status_code == 403
@@ -513,9 +496,9 @@ def test_agents_and_other_tenants_cannot_reach_the_knowledge_screens(server, app
     stranger = make_tenant()
     stranger_http = login(server.url, stranger.slug, stranger.owner.email, stranger.owner.password)
     for path in KNOWLEDGE_SCREENS:
-        response = stranger_http.get(_manage(server, team, path), allow_redirects=False)
+        response = stranger_http.get(manage_url(server, team, path), allow_redirects=False)
         assert response.status_code == 302 and f"/t/{team.slug}/login" in response.headers["Location"], path
-    anonymous = requests.get(_manage(server, team, "knowledge/export-csv/"), allow_redirects=False)
+    anonymous = requests.get(manage_url(server, team, "knowledge/export-csv/"), allow_redirects=False)
     assert anonymous.status_code == 302 and f"/t/{team.slug}/login" in anonymous.headers["Location"]
 
 

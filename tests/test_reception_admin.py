@@ -7,31 +7,13 @@ import requests
 from sqlalchemy import select
 
 from saas.models import ChannelMode, Department, DepartmentMember, ReceptionSettings, User
-from saas.services import accounts
 from tenants import tenant_context, tenant_session
-from tests.clients import csrf_token, login
+from tests.clients import csrf_token, login, manage_url, submit_form
 
 
 @pytest.fixture
 def team(make_tenant):
     return make_tenant(agents=3, admins=1)
-
-
-def _manage(server, tenant, path: str) -> str:
-    return f"{server.url}/t/{tenant.slug}/admin/manage/{path}"
-
-
-def _post_form(http, url, **fields):
-    """GET the form (for its CSRF token), then POST ``fields``; checkboxes are sent only when true."""
-    page = http.get(url)
-    assert page.status_code == 200, page.status_code
-    data = {"csrf_token": csrf_token(page.text)}
-    for name, value in fields.items():
-        if value is True:
-            data[name] = "y"
-        elif value is not False:
-            data[name] = value
-    return http.post(url, data=data)
 
 
 def _selected(html: str, name: str) -> set[str]:
@@ -75,10 +57,10 @@ def _settings(app, tenant) -> ReceptionSettings:
 def test_admin_creates_edits_and_deletes_a_department_with_its_members(server, app, team):
     http = login(server.url, team.slug, team.admins[0].email, team.owner.password)
     first, second, third = team.agents
-    form = http.get(_manage(server, team, "department/new/"))
+    form = http.get(manage_url(server, team, "department/new/"))
     assert all(agent.email in form.text for agent in team.agents)  # members are chosen from the team
 
-    created = _post_form(http, _manage(server, team, "department/new/"),
+    created = submit_form(http, manage_url(server, team, "department/new/"),
                          **_department_form(members=[first.id, second.id], assignment="manual"))
     assert created.status_code == 200
     [department] = _departments(app, team)
@@ -86,24 +68,24 @@ def test_admin_creates_edits_and_deletes_a_department_with_its_members(server, a
                                                                                   "Prices and orders")
     assert (department.is_hidden, department.assignment, department.reception_mode) == (False, "manual", None)
     assert _members(app, team, department.id) == {first.id, second.id}
-    listing = http.get(_manage(server, team, "department/"))
+    listing = http.get(manage_url(server, team, "department/"))
     assert "Buy from us" in listing.text and first.name in listing.text and "inherit" in listing.text
 
-    edit_url = _manage(server, team, f"department/edit/?id={department.id}")
+    edit_url = manage_url(server, team, f"department/edit/?id={department.id}")
     assert _selected(http.get(edit_url).text, "members") == {str(first.id), str(second.id)}
-    _post_form(http, edit_url, **_department_form(is_hidden=True, reception_mode="bot_first",
+    submit_form(http, edit_url, **_department_form(is_hidden=True, reception_mode="bot_first",
                                                   members=[second.id, third.id]))
     [department] = _departments(app, team)
     assert (department.is_hidden, department.reception_mode) == (True, "bot_first")
     assert _members(app, team, department.id) == {second.id, third.id}
 
-    _post_form(http, edit_url, **_department_form(members=[]))
+    submit_form(http, edit_url, **_department_form(members=[]))
     assert _members(app, team, department.id) == set()
     assert _departments(app, team)[0].reception_mode is None  # back to "inherit"
 
-    _post_form(http, edit_url, **_department_form(members=[first.id]))
-    token = csrf_token(http.get(_manage(server, team, "department/")).text)
-    deleted = http.post(_manage(server, team, "department/delete/"), data={"csrf_token": token, "id": department.id})
+    submit_form(http, edit_url, **_department_form(members=[first.id]))
+    token = csrf_token(http.get(manage_url(server, team, "department/")).text)
+    deleted = http.post(manage_url(server, team, "department/delete/"), data={"csrf_token": token, "id": department.id})
     assert deleted.status_code == 200
     assert _departments(app, team) == []
     assert _query(app, team, select(DepartmentMember)) == []
@@ -111,47 +93,47 @@ def test_admin_creates_edits_and_deletes_a_department_with_its_members(server, a
 
 def test_department_names_are_unique_and_a_visitor_facing_name_is_required(server, app, team):
     http = login(server.url, team.slug, team.owner.email, team.owner.password)
-    new_url = _manage(server, team, "department/new/")
-    _post_form(http, new_url, **_department_form(members=[team.agents[0].id]))
+    new_url = manage_url(server, team, "department/new/")
+    submit_form(http, new_url, **_department_form(members=[team.agents[0].id]))
 
-    duplicate = _post_form(http, new_url, **_department_form(members=[team.agents[1].id]))
+    duplicate = submit_form(http, new_url, **_department_form(members=[team.agents[1].id]))
     assert "Already exists." in duplicate.text  # Flask-Admin's own check of the unique column
-    duplicate = _post_form(http, new_url, **_department_form(name=" sales ", members=[team.agents[1].id]))
+    duplicate = submit_form(http, new_url, **_department_form(name=" sales ", members=[team.agents[1].id]))
     assert "There is already a department called “sales”." in duplicate.text
     [department] = _departments(app, team)
     assert _members(app, team, department.id) == {team.agents[0].id}
 
-    support = _post_form(http, new_url, **_department_form(name="Support", public_name="Help"))
+    support = submit_form(http, new_url, **_department_form(name="Support", public_name="Help"))
     assert support.status_code == 200
     support_id = _departments(app, team)[1].id
-    renamed = _post_form(http, _manage(server, team, f"department/edit/?id={support_id}"),
+    renamed = submit_form(http, manage_url(server, team, f"department/edit/?id={support_id}"),
                          **_department_form(name="SALES", public_name="Help"))
     assert "There is already a department called “SALES”." in renamed.text
     assert [d.name for d in _departments(app, team)] == ["Sales", "Support"]
 
-    nameless = _post_form(http, new_url, **_department_form(name="Billing", public_name="   "))
+    nameless = submit_form(http, new_url, **_department_form(name="Billing", public_name="   "))
     assert "Enter the name visitors see, 1 to 80 characters." in nameless.text
     assert [d.name for d in _departments(app, team)] == ["Sales", "Support"]
 
-    bogus_member = _post_form(http, new_url, **_department_form(name="Billing", members=[999999]))
+    bogus_member = submit_form(http, new_url, **_department_form(name="Billing", members=[999999]))
     assert "&#39;999999&#39; is not a valid choice for this field." in bogus_member.text
     assert [d.name for d in _departments(app, team)] == ["Sales", "Support"]
 
 
 def test_channel_modes_are_created_edited_and_not_duplicated(server, app, team):
     http = login(server.url, team.slug, team.owner.email, team.owner.password)
-    new_url = _manage(server, team, "channelmode/new/")
-    _post_form(http, new_url, channel="sms", reception_mode="bot_only")
-    _post_form(http, new_url, channel="web", reception_mode="human_first")
+    new_url = manage_url(server, team, "channelmode/new/")
+    submit_form(http, new_url, channel="sms", reception_mode="bot_only")
+    submit_form(http, new_url, channel="web", reception_mode="human_first")
     stored = {c.channel: c.reception_mode for c in _query(app, team, select(ChannelMode))}
     assert stored == {"sms": "bot_only", "web": "human_first"}
 
-    again = _post_form(http, new_url, channel="sms", reception_mode="human_only")
+    again = submit_form(http, new_url, channel="sms", reception_mode="human_only")
     assert "Already exists." in again.text
-    bogus = _post_form(http, new_url, channel="fax", reception_mode="human_only")
+    bogus = submit_form(http, new_url, channel="fax", reception_mode="human_only")
     assert "Not a valid choice" in bogus.text
 
-    edited = _post_form(http, _manage(server, team, "channelmode/edit/?id=sms"), reception_mode="bot_first")
+    edited = submit_form(http, manage_url(server, team, "channelmode/edit/?id=sms"), reception_mode="bot_first")
     assert edited.status_code == 200
     stored = {c.channel: c.reception_mode for c in _query(app, team, select(ChannelMode))}
     assert stored == {"sms": "bot_first", "web": "human_first"}
@@ -166,8 +148,8 @@ def _settings_form(**overrides):
 
 def test_reception_settings_are_saved_and_invalid_values_refused(server, app, team):
     http = login(server.url, team.slug, team.admins[0].email, team.owner.password)
-    url = _manage(server, team, "reception/")
-    saved = _post_form(http, url, **_settings_form())
+    url = manage_url(server, team, "reception/")
+    saved = submit_form(http, url, **_settings_form())
     assert saved.status_code == 200 and "Reception settings saved." in saved.text
     row = _settings(app, team)
     assert (row.reception_mode, row.department_picker, row.default_max_concurrent, row.reopen_window_minutes,
@@ -186,7 +168,7 @@ def test_reception_settings_are_saved_and_invalid_values_refused(server, app, te
     for field, (value, message) in refusals.items():
         # Every other field valid and different from what is stored: none of it may be saved either.
         others = {"reception_mode": "human_first", "department_picker": False, "default_max_concurrent": "9"}
-        refused = _post_form(http, url, **_settings_form(**{**others, field: value}))
+        refused = submit_form(http, url, **_settings_form(**{**others, field: value}))
         assert refused.status_code == 400, field
         assert message in refused.text, field
         assert f'value="{value}"' in refused.text or field.startswith(("reception_mode", "prechat")), field
@@ -194,7 +176,7 @@ def test_reception_settings_are_saved_and_invalid_values_refused(server, app, te
         assert (unchanged.reception_mode, unchanged.department_picker, unchanged.default_max_concurrent) == (
             "bot_first", True, 7), field
 
-    _post_form(http, url, **_settings_form(prechat_name="", prechat_phone="", department_picker=False))
+    submit_form(http, url, **_settings_form(prechat_name="", prechat_phone="", department_picker=False))
     row = _settings(app, team)
     assert (row.prechat_fields, row.department_picker) == ([], False)
 
@@ -207,7 +189,7 @@ def test_settings_page_links_to_the_reception_screens(server, team):
 
 
 def _edit_member(http, server, tenant, user: User, max_concurrent):
-    return _post_form(http, _manage(server, tenant, f"team/edit/?id={user.id}"), display_name=user.name,
+    return submit_form(http, manage_url(server, tenant, f"team/edit/?id={user.id}"), display_name=user.name,
                       role=user.role, is_enabled=True, max_concurrent=max_concurrent)
 
 
@@ -221,7 +203,7 @@ def test_an_agents_own_max_concurrent_is_set_cleared_and_checked(server, app, te
 
     _edit_member(http, server, team, agent, "3")
     assert stored() == 3
-    listing = http.get(_manage(server, team, "team/")).text
+    listing = http.get(manage_url(server, team, "team/")).text
     assert "offline" in listing and "workspace default" in listing  # presence and capacity are listed
 
     for bad in ("0", "101"):
@@ -243,12 +225,12 @@ RECEPTION_SCREENS = ("department/", "department/new/", "channelmode/", "channelm
 def test_agents_and_other_tenants_cannot_reach_the_reception_screens(server, app, make_tenant, team):
     agent_http = login(server.url, team.slug, team.agents[0].email, team.agents[0].password)
     for path in RECEPTION_SCREENS:
-        assert agent_http.get(_manage(server, team, path), allow_redirects=False).status_code == 403, path
+        assert agent_http.get(manage_url(server, team, path), allow_redirects=False).status_code == 403, path
     token = csrf_token(agent_http.get(f"{server.url}/t/{team.slug}/console/").text)
-    refused = agent_http.post(_manage(server, team, "reception/"), allow_redirects=False,
+    refused = agent_http.post(manage_url(server, team, "reception/"), allow_redirects=False,
                               data={"csrf_token": token, **_settings_form(default_max_concurrent="50")})
     assert refused.status_code == 403
-    refused = agent_http.post(_manage(server, team, "department/new/"), allow_redirects=False,
+    refused = agent_http.post(manage_url(server, team, "department/new/"), allow_redirects=False,
                               data={"csrf_token": token, **_department_form()})
     assert refused.status_code == 403
     assert _settings(app, team).default_max_concurrent == 5 and _departments(app, team) == []
@@ -256,8 +238,8 @@ def test_agents_and_other_tenants_cannot_reach_the_reception_screens(server, app
     stranger = make_tenant()
     stranger_http = login(server.url, stranger.slug, stranger.owner.email, stranger.owner.password)
     for path in RECEPTION_SCREENS:
-        response = stranger_http.get(_manage(server, team, path), allow_redirects=False)
+        response = stranger_http.get(manage_url(server, team, path), allow_redirects=False)
         assert response.status_code == 302 and f"/t/{team.slug}/login" in response.headers["Location"], path
 
-    anonymous = requests.get(_manage(server, team, "reception/"), allow_redirects=False)
+    anonymous = requests.get(manage_url(server, team, "reception/"), allow_redirects=False)
     assert anonymous.status_code == 302 and f"/t/{team.slug}/login" in anonymous.headers["Location"]

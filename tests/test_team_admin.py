@@ -4,7 +4,6 @@ import requests
 from sqlalchemy import select
 
 from saas.models import User
-from saas.services import accounts
 from tenants import tenant_context, tenant_session
 from tests.clients import csrf_token, login
 
