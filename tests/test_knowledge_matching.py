@@ -19,7 +19,6 @@ from saas.services.knowledge import (
     Entry,
     KnowledgeMatcher,
     LexicalIndex,
-    MatcherRegistry,
     Thresholds,
     normalize,
     semantic_available,
@@ -275,23 +274,6 @@ def test_reads_while_writing_are_consistent(sample):
         t.join()
     assert not errors
     assert sum(1 for e in matcher.lexical.entries() if e.id.startswith("tmp-")) == 100
-
-
-def test_registry_keeps_tenants_apart():
-    kbs = {
-        "acme": [Entry("a1", "How do I return a rocket?", (), "Ship it back.")],
-        "globex": [Entry("g1", "What are your office hours?", (), "9 to 5.")],
-    }
-    loads = []
-    registry = MatcherRegistry(lambda tenant: loads.append(tenant) or kbs[tenant])
-    assert registry.decide("acme", "how do I return a rocket").entry.id == "a1"
-    assert registry.decide("globex", "how do I return a rocket").kind == "fallback"
-    registry.upsert("globex", Entry("g2", "Do you sell rockets?", (), "No."))
-    assert registry.decide("globex", "do you sell rockets").entry.id == "g2"
-    assert registry.decide("acme", "do you sell rockets").kind == "fallback"
-    registry.remove("acme", "a1")
-    assert registry.decide("acme", "how do I return a rocket").kind == "fallback"
-    assert loads == ["acme", "globex"]  # built once each
 
 
 # ---- semantic re-rank --------------------------------------------------------------------

@@ -248,10 +248,6 @@ def answer_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def entry(session: Session, entry_id: str | int) -> KnowledgeEntry | None:
-    return session.get(KnowledgeEntry, int(entry_id))
-
-
 def top_questions(session: Session, limit: int = 4) -> list[KnowledgeEntry]:
     """The entries the bot answered most often (newest first while there is no history)."""
     answered = (select(BotTurn.entry_id, func.count().label("times")).where(BotTurn.outcome == ANSWERED)

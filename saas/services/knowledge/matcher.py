@@ -1,14 +1,14 @@
-"""The matching engine of one tenant's knowledge base, and the per-tenant registry of engines."""
+"""The matching engine of one tenant's knowledge base (saas.services.knowledge_base keeps one
+per tenant and process, rebuilt when the tenant's knowledge-base version moves)."""
 from __future__ import annotations
 
-import threading
-from typing import Callable, Iterable
+from typing import Iterable
 
 from .decide import LEXICAL_THRESHOLDS, SEMANTIC_THRESHOLDS, Decision, Thresholds, decide
 from .ranker import Entry, LexicalIndex, Match
 from .text import MAX_TEXT_CHARS, has_cjk
 
-__all__ = ["KnowledgeMatcher", "MatcherRegistry"]
+__all__ = ["KnowledgeMatcher"]
 
 # Blend of the two scores when the semantic re-rank runs: score = (1 - w) * lexical + w * cosine.
 # Calibrated with the thresholds (bench/bot_quality.py --calibrate).
@@ -140,49 +140,3 @@ class KnowledgeMatcher:
         thresholds = self.thresholds_for(query)
         matches = self.search(query, k=max(thresholds.max_suggestions, 2) + 1)
         return decide(matches, self.lexical.get, thresholds)
-
-
-class MatcherRegistry:
-    """One ``KnowledgeMatcher`` per tenant, built on first use from ``loader(tenant_id)``.
-
-    Call ``upsert``/``remove`` when an entry changes (the engine updates incrementally), or
-    ``invalidate`` to have it rebuilt from the loader on next use. The semantic model, when used,
-    is loaded once per process and shared by all tenants.
-    """
-
-    def __init__(self, loader: Callable[[str], Iterable[Entry]], *, semantic=False, **options):
-        self._loader = loader
-        self._semantic = semantic
-        self._options = options
-        self._matchers: dict[str, KnowledgeMatcher] = {}
-        self._lock = threading.Lock()
-        self._building: dict[str, threading.Lock] = {}
-
-    def get(self, tenant_id: str) -> KnowledgeMatcher:
-        matcher = self._matchers.get(tenant_id)
-        if matcher is not None:
-            return matcher
-        with self._lock:
-            build_lock = self._building.setdefault(tenant_id, threading.Lock())
-        with build_lock:  # one build per tenant at a time; other tenants aren't held up
-            matcher = self._matchers.get(tenant_id)
-            if matcher is None:
-                matcher = KnowledgeMatcher(self._loader(tenant_id), semantic=self._semantic, **self._options)
-                self._matchers[tenant_id] = matcher
-        return matcher
-
-    def upsert(self, tenant_id: str, entry: Entry) -> None:
-        matcher = self._matchers.get(tenant_id)
-        if matcher is not None:  # not built yet: the loader will see the change
-            matcher.upsert(entry)
-
-    def remove(self, tenant_id: str, entry_id: str) -> None:
-        matcher = self._matchers.get(tenant_id)
-        if matcher is not None:
-            matcher.remove(entry_id)
-
-    def invalidate(self, tenant_id: str) -> None:
-        self._matchers.pop(tenant_id, None)
-
-    def decide(self, tenant_id: str, query: str) -> Decision:
-        return self.get(tenant_id).decide(query)
