@@ -1,5 +1,7 @@
 """The knowledge-base bot over real Socket.IO: answers, suggestions, fallback, ratings, live index
 updates across processes, CSV import, and never another tenant's entries."""
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -226,3 +228,24 @@ def test_the_tenant_words_the_greeting_the_fallback_and_the_hand_off_keywords(se
     assert [m["body"] for m in got if m["sender"]["type"] == "bot"] == ["Hej! 👋", "Det vet jag inte."]
     visitor.send("我要人工服务")  # no spaces between Chinese words: the keyword still counts
     messages_until(visitor, lambda m: m["body"] == bot.HANDING_OVER)
+
+
+def test_exported_cells_never_run_as_spreadsheet_formulas_and_round_trip_exactly(app, make_tenant):
+    source, target = make_tenant(), make_tenant()
+    with app.app_context():
+        with tenant_context(source.ref):
+            session = tenant_session()
+            knowledge_base.create_entry(session, question="=HYPERLINK(\"http://evil.test\")", phrasings=["-1+1", "@me"],
+                                        answer="+ plus is fine", category="=cmd")
+            with pytest.raises(Invalid, match="cannot contain"):
+                knowledge_base.create_entry(session, question="A|B", phrasings=["a | b"], answer="x")
+            exported = knowledge_base.export_csv(session)
+        cells = list(csv.reader(io.StringIO(exported)))[1]
+        assert cells[:4] == ["'=HYPERLINK(\"http://evil.test\")", "'-1+1|@me", "'+ plus is fine", "'=cmd"]
+        with tenant_context(target.ref):
+            session = tenant_session()
+            assert knowledge_base.import_csv(session, exported.encode()) == 1
+            entry = session.scalars(select(KnowledgeEntry)).one()
+            assert (entry.question, entry.phrasings, entry.category) == ("=HYPERLINK(\"http://evil.test\")",
+                                                                         ["-1+1", "@me"], "=cmd")
+            assert entry.answer == "+ plus is fine"

@@ -51,6 +51,8 @@ def clean_entry(session: Session, *, question, phrasings, answer, category="", d
     if not isinstance(phrasings, (list, tuple)):
         raise Invalid("invalid_entry", "Phrasings are a list of texts.")
     cleaned = [_plain(p, "phrasing", MAX_QUESTION, required=False) for p in phrasings]
+    if any(PHRASING_SEPARATOR in p for p in cleaned):
+        raise Invalid("invalid_entry", f"A phrasing cannot contain '{PHRASING_SEPARATOR}' (it separates phrasings in CSV).")
     cleaned = list(dict.fromkeys(p for p in cleaned if p))
     if len(cleaned) > MAX_PHRASINGS:
         raise Invalid("invalid_entry", f"An entry has at most {MAX_PHRASINGS} phrasings.")
@@ -160,7 +162,7 @@ def import_csv(session: Session, data: bytes) -> int:
             if len(values) > len(header):
                 problems.append(ImportProblem(start, "more values than columns"))
                 continue
-            row = dict(zip(header, values))
+            row = dict(zip(header, map(_from_spreadsheet, values)))
             try:
                 department = (row.get("department") or "").strip()
                 if department and department.lower() not in departments:
@@ -185,14 +187,28 @@ def import_csv(session: Session, data: bytes) -> int:
     return len(rows)
 
 
+# A cell starting with one of these is run as a formula by spreadsheet programs; exported cells
+# get a leading apostrophe (shown as text), which import takes off again.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _spreadsheet_safe(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _from_spreadsheet(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
+
+
 def export_csv(session: Session) -> str:
     names = {d.id: d.name for d in session.scalars(select(Department))}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id)):
-        writer.writerow([entry.question, PHRASING_SEPARATOR.join(entry.phrasings), entry.answer, entry.category,
-                         names.get(entry.department_id, ""), "true" if entry.enabled else "false"])
+        writer.writerow([_spreadsheet_safe(value) for value in (
+            entry.question, PHRASING_SEPARATOR.join(entry.phrasings), entry.answer, entry.category,
+            names.get(entry.department_id, ""), "true" if entry.enabled else "false")])
     return out.getvalue()
 
 
