@@ -65,3 +65,44 @@ def test_message_text_is_shown_as_text_never_run_as_html(server, make_tenant, pa
     assert agent.locator("#messages img").count() == 0
     assert visitor.locator("[data-sb=messages] img").count() == 0
     assert "pwned" not in agent.title() and "pwned" not in visitor.title()
+
+
+def test_a_push_lost_with_a_crashed_server_is_fetched_once_the_next_message_shows_the_gap(
+        server, app, make_tenant, page_for):
+    """Messages committed but never pushed (their server died between commit and emit) leave a
+    hole in the seqs; the next live message reveals it and both clients fetch what is missing."""
+    from playwright.sync_api import expect
+
+    from saas.models import User
+    from saas.services import conversations
+    from tenants import tenant_context, tenant_session
+    from tests.clients import new_client_id
+
+    tenant = make_tenant()
+    agent = page_for()
+    _log_in(agent, server, tenant, tenant.agents[0])
+    visitor = page_for()
+    visitor.goto(f"{server.url}/demo/{tenant.slug}")
+    visitor.click("[data-sb=launcher]")
+    visitor.fill("[data-sb=input]", "hello")
+    visitor.press("[data-sb=input]", "Enter")
+    agent.locator("#conversation-list [data-conversation-id]").click()
+    expect(agent.locator("#messages .message")).to_have_count(1)
+
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        [row] = conversations.inbox(session, session.get(User, tenant.agents[0].id))
+        conversation = row.conversation
+        conversations.post_visitor_message(session, conversation.visitor, conversation, client_id=new_client_id(),
+                                           body="committed, never pushed (visitor)")
+        conversations.post_agent_message(session, session.get(User, tenant.agents[0].id), conversation,
+                                         client_id=new_client_id(), body="committed, never pushed (agent)")
+
+    agent.fill("#composer", "the next live message")
+    agent.click("#send")
+    expected = ["hello", "committed, never pushed (visitor)", "committed, never pushed (agent)", "the next live message"]
+    for page, selector in ((visitor, "[data-sb=message]"), (agent, "#messages .message")):
+        messages = page.locator(selector)
+        expect(messages).to_have_count(4)
+        for n, text in enumerate(expected):
+            expect(messages.nth(n)).to_contain_text(text)

@@ -414,6 +414,8 @@
     current.ids.add(message.id);
     current.byClientId.set(message.client_id, node);
     current.maxSeq = Math.max(current.maxSeq, message.seq);
+    current.seqs.add(message.seq);
+    while (current.seqs.has(current.gapFreeSeq + 1)) current.gapFreeSeq += 1;
     outboxFor(message.conversation_id).delete(message.client_id);
     if (follow || stale) scrollToBottom();
   }
@@ -478,10 +480,21 @@
     });
   }
 
-  // Fetches what is newer than what is shown: everything on open, only the gap after a reconnect.
+  // A hole in the seqs may be a push still on its way, or one that died with a crashed server:
+  // look again shortly, then fetch from the last gap-free seq.
+  function fillGapSoon(state) {
+    if (state.gapTimer) return;
+    state.gapTimer = setTimeout(function () {
+      state.gapTimer = null;
+      if (current === state && state.gapFreeSeq < state.maxSeq) loadMessages();
+    }, 300);
+  }
+
+  // Fetches what follows the last gap-free seq: everything on open, only the gap after a
+  // reconnect or a lost push.
   function loadMessages() {
     var state = current;
-    request('conversation:open', { conversation_id: state.id, after_seq: state.maxSeq }, function (ack) {
+    request('conversation:open', { conversation_id: state.id, after_seq: state.gapFreeSeq }, function (ack) {
       if (current !== state) return; // the agent moved on meanwhile
       upsertConversation(ack.conversation);
       renderList();
@@ -529,7 +542,8 @@
     if (current && current.id === id) { composerEl.focus(); return; }
     closeTransfer(false);
     current = {
-      id: id, conv: conversations.get(id) || null, maxSeq: 0, readSeq: 0, ids: new Set(), byClientId: new Map(),
+      id: id, conv: conversations.get(id) || null, maxSeq: 0, readSeq: 0, seqs: new Set(), gapFreeSeq: 0, gapTimer: null,
+      ids: new Set(), byClientId: new Map(),
     };
     messagesEl.textContent = '';
     headingEl.textContent = 'Conversation';
@@ -693,6 +707,7 @@
     if (current && current.id === conv.id) {
       addMessage(message);
       markRead();
+      if (current.gapFreeSeq < current.maxSeq) fillGapSoon(current);
     } else if (isNew && message.sender.type === 'visitor') {
       conv.unread = (conv.unread || 0) + 1;
     }

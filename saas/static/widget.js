@@ -190,6 +190,9 @@
   var ui = {};
   var state = {
     open: false, loaded: false, convId: 0, maxSeq: 0, ids: new Set(), byClientId: new Map(), inflight: new Set(),
+    // Seqs shown of the current conversation, and the highest one with no hole below it: a push
+    // that died with a crashed server shows up as a hole, which the history request then fills.
+    seqs: new Set(), gapFreeSeq: 0,
     // What the tenant asks before a chat (from 'session'), and who holds the conversation (State or null).
     reception: { picker: false, departments: [], fields: [] }, receptionKey: '', routing: null, formDemanded: false,
     starting: false,
@@ -453,8 +456,12 @@
     insertInOrder(node, message.conversation_id, message.seq);
     state.ids.add(message.id);
     state.byClientId.set(message.client_id, node);
-    if (message.conversation_id > state.convId) { state.convId = message.conversation_id; state.maxSeq = 0; }
-    if (message.conversation_id === state.convId) state.maxSeq = Math.max(state.maxSeq, message.seq);
+    if (message.conversation_id > state.convId) switchConversation(message.conversation_id);
+    if (message.conversation_id === state.convId) {
+      state.maxSeq = Math.max(state.maxSeq, message.seq);
+      state.seqs.add(message.seq);
+      while (state.seqs.has(state.gapFreeSeq + 1)) state.gapFreeSeq += 1;
+    }
     outboxRemove(message.client_id);
     if (notify && !state.open && message.sender.type !== 'visitor') ui.dot.hidden = false;
     refreshChoices();
@@ -672,14 +679,20 @@
     });
   }
 
-  // Asks only for what is newer than what is shown, so reconnects fill the gap without repeats.
+  function switchConversation(id) {
+    state.convId = id;
+    state.maxSeq = 0;
+    state.seqs = new Set();
+    state.gapFreeSeq = 0;
+  }
+
+  // Asks only for what follows the last gap-free seq, so reconnects and lost pushes are filled
+  // without repeats.
   function loadHistory() {
-    var afterSeq = state.maxSeq;
+    var afterSeq = state.gapFreeSeq;
     request('history', { after_seq: afterSeq }, function (ack) {
       if (ack.conversation && afterSeq > 0 && ack.conversation.id !== state.convId) {
-        // A new conversation has started meanwhile; its seqs restart at 1.
-        state.convId = ack.conversation.id;
-        state.maxSeq = 0;
+        switchConversation(ack.conversation.id); // a new conversation started meanwhile; seqs restart at 1
         return loadHistory();
       }
       ack.messages.forEach(function (m) { addMessage(m, state.loaded); });
@@ -691,6 +704,16 @@
       showError(error.message);
       flushOutbox();
     });
+  }
+
+  // A hole may just be a push still on its way: look again shortly, then ask for what is missing.
+  var gapTimer = null;
+  function fillGapSoon() {
+    if (gapTimer) return;
+    gapTimer = setTimeout(function () {
+      gapTimer = null;
+      if (state.gapFreeSeq < state.maxSeq) loadHistory();
+    }, 300);
   }
 
   function connect() {
@@ -735,7 +758,10 @@
       ui.launcher.hidden = true;
       ui.panel.hidden = true;
     });
-    socket.on('message:new', function (message) { addMessage(message, true); });
+    socket.on('message:new', function (message) {
+      addMessage(message, true);
+      if (state.gapFreeSeq < state.maxSeq) fillGapSoon();
+    });
     socket.on('conversation:state', setRouting);
   }
 
