@@ -249,3 +249,18 @@ def test_exported_cells_never_run_as_spreadsheet_formulas_and_round_trip_exactly
             assert (entry.question, entry.phrasings, entry.category) == ("=HYPERLINK(\"http://evil.test\")",
                                                                          ["-1+1", "@me"], "=cmd")
             assert entry.answer == "+ plus is fine"
+
+
+def test_a_stored_answer_always_passes_its_own_next_edit(app, make_tenant):
+    """Sanitising lengthens links (rel=…); the length limit applies to what is stored."""
+    tenant = make_tenant()
+    links = '<a href="https://example.test/x">x</a>' * (knowledge_base.MAX_ANSWER // 40)
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        with pytest.raises(Invalid, match="at most"):
+            knowledge_base.create_entry(session, question="Links?", phrasings=[], answer=links)
+        fitting = links[: len(links) // 2]
+        entry = knowledge_base.create_entry(session, question="Links?", phrasings=[], answer=fitting)
+        assert len(entry.answer) <= knowledge_base.MAX_ANSWER
+        again = knowledge_base.update_entry(session, entry.id, question="Links?", phrasings=[], answer=entry.answer)
+        assert again.answer == entry.answer

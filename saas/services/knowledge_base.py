@@ -56,9 +56,13 @@ def clean_entry(session: Session, *, question, phrasings, answer, category="", d
     cleaned = list(dict.fromkeys(p for p in cleaned if p))
     if len(cleaned) > MAX_PHRASINGS:
         raise Invalid("invalid_entry", f"An entry has at most {MAX_PHRASINGS} phrasings.")
-    if not isinstance(answer, str) or len(answer) > MAX_ANSWER:
+    # The limit is on what is stored: sanitising can lengthen an answer (rel attributes on links),
+    # and a stored answer must always pass its own next edit. Twice that is read at most.
+    if not isinstance(answer, str) or len(answer) > 2 * MAX_ANSWER:
         raise Invalid("invalid_entry", f"The answer is text of at most {MAX_ANSWER} characters.")
     answer_html = sanitise_answer(answer.strip())  # whitespace kept: it matters inside <pre>
+    if len(answer_html) > MAX_ANSWER:
+        raise Invalid("invalid_entry", f"The answer is text of at most {MAX_ANSWER} characters.")
     if not answer_html.strip():
         raise Invalid("invalid_entry", "The answer is empty once unsafe markup is removed.")
     if department_id is not None and session.get(Department, department_id) is None:
