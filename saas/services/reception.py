@@ -6,10 +6,10 @@ from sqlalchemy.orm import Session
 
 from ..models import ChannelMode, Department, ReceptionSettings
 from ..models.reception import CHANNELS
+from .accounts import EMAIL_PATTERN
 from .errors import Invalid
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{6,32}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
 def settings(session: Session) -> ReceptionSettings:

@@ -99,9 +99,7 @@ def _lock_free_agent(session: Session, department_id: int | None) -> tuple[User 
                agent_load < func.coalesce(User.max_concurrent, reception.settings(session).default_max_concurrent))
         .order_by(agent_load, User.last_assigned_at.asc().nulls_first(), User.id)
     )
-    if department_id is not None:
-        query = query.join(DepartmentMember, DepartmentMember.user_id == User.id).where(
-            DepartmentMember.department_id == department_id)
+    query = _members_only(query, department_id)
     skipped = False
     for agent_id in session.scalars(query).all():
         agent = session.scalar(select(User).where(User.id == agent_id).with_for_update(skip_locked=True))
@@ -127,11 +125,22 @@ def _assign(session: Session, conversation: Conversation, agent: User, actor_typ
 
 # --- the queue ----------------------------------------------------------------------------
 
+def _in_department(department_id: int | None):
+    return (Conversation.department_id.is_(None) if department_id is None
+            else Conversation.department_id == department_id)
+
+
+def _members_only(query, department_id: int | None):
+    """Restrict a query over users to the department's members (no department: everyone)."""
+    if department_id is None:
+        return query
+    return query.join(DepartmentMember, DepartmentMember.user_id == User.id).where(
+        DepartmentMember.department_id == department_id)
+
+
 def _waiting_filter(department_id: int | None) -> list:
-    department = (Conversation.department_id.is_(None) if department_id is None
-                  else Conversation.department_id == department_id)
     return [Conversation.status == OPEN, Conversation.handler != AGENT_HANDLER,
-            Conversation.waiting_since.is_not(None), department]
+            Conversation.waiting_since.is_not(None), _in_department(department_id)]
 
 
 def _waiting(department_id: int | None):
@@ -198,12 +207,10 @@ def anyone_behind(session: Session, conversation: Conversation) -> bool:
 
 def seconds_per_place(session: Session, department_id: int | None) -> int:
     """Recent pace of assignments in the department: the time one queue place takes."""
-    department = (Conversation.department_id.is_(None) if department_id is None
-                  else Conversation.department_id == department_id)
     times = session.scalars(
         select(ConversationEvent.created_at)
         .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
-        .where(ConversationEvent.kind == "assigned", department)
+        .where(ConversationEvent.kind == "assigned", _in_department(department_id))
         .order_by(ConversationEvent.id.desc())
         .limit(20)
     ).all()
@@ -215,10 +222,7 @@ def seconds_per_place(session: Session, department_id: int | None) -> int:
 
 def online_agents(session: Session, department_id: int | None) -> int:
     query = select(func.count(User.id)).where(User.presence == ONLINE, User.is_enabled.is_(True))
-    if department_id is not None:
-        query = query.join(DepartmentMember, DepartmentMember.user_id == User.id).where(
-            DepartmentMember.department_id == department_id)
-    return session.scalar(query)
+    return session.scalar(_members_only(query, department_id))
 
 
 # --- a conversation's life ----------------------------------------------------------------
