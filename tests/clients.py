@@ -47,6 +47,11 @@ def submit_form(http: requests.Session, url: str, **fields) -> requests.Response
     return http.post(url, data=data, timeout=TIMEOUT)
 
 
+def assert_sent_to_login(response: requests.Response, tenant, what: str = "") -> None:
+    """Refused as not logged in to ``tenant``: redirected to its login page."""
+    assert response.status_code == 302 and f"/t/{tenant.slug}/login" in response.headers["Location"], what
+
+
 def new_client_id() -> str:
     return uuid.uuid4().hex
 

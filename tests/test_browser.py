@@ -5,6 +5,14 @@ from tests.conftest import browser_log_in as _log_in
 
 pytestmark = pytest.mark.browser
 
+def _visitor_says(page, server, tenant, text: str) -> None:
+    """On the tenant's demo site: open the widget and send ``text``."""
+    page.goto(f"{server.url}/demo/{tenant.slug}")
+    page.click("[data-sb=launcher]")
+    page.fill("[data-sb=input]", text)
+    page.press("[data-sb=input]", "Enter")
+
+
 def test_visitor_and_agent_chat_live_in_two_browsers_and_both_keep_history_after_reload(
         server, make_tenant, page_for):
     from playwright.sync_api import expect
@@ -15,10 +23,7 @@ def test_visitor_and_agent_chat_live_in_two_browsers_and_both_keep_history_after
     expect(agent.locator("#conversation-list [data-conversation-id]")).to_have_count(0)
 
     visitor = page_for()
-    visitor.goto(f"{server.url}/demo/{tenant.slug}")
-    visitor.click("[data-sb=launcher]")
-    visitor.fill("[data-sb=input]", "Hello from the browser")
-    visitor.press("[data-sb=input]", "Enter")
+    _visitor_says(visitor, server, tenant, "Hello from the browser")
     expect(visitor.locator("[data-sb=message]")).to_have_count(1)
 
     # The agent sees the new conversation appear without reloading, with an unread badge.
@@ -54,11 +59,8 @@ def test_message_text_is_shown_as_text_never_run_as_html(server, make_tenant, pa
     agent = page_for()
     _log_in(agent, server, tenant, tenant.agents[0])
     visitor = page_for()
-    visitor.goto(f"{server.url}/demo/{tenant.slug}")
-    visitor.click("[data-sb=launcher]")
     payload = '<img src=x onerror="document.title=\'pwned\'"><script>alert(1)</script>'
-    visitor.fill("[data-sb=input]", payload)
-    visitor.press("[data-sb=input]", "Enter")
+    _visitor_says(visitor, server, tenant, payload)
 
     agent.locator("#conversation-list [data-conversation-id]").click()
     expect(agent.locator("#messages .message")).to_contain_text(payload)
@@ -82,10 +84,7 @@ def test_a_push_lost_with_a_crashed_server_is_fetched_once_the_next_message_show
     agent = page_for()
     _log_in(agent, server, tenant, tenant.agents[0])
     visitor = page_for()
-    visitor.goto(f"{server.url}/demo/{tenant.slug}")
-    visitor.click("[data-sb=launcher]")
-    visitor.fill("[data-sb=input]", "hello")
-    visitor.press("[data-sb=input]", "Enter")
+    _visitor_says(visitor, server, tenant, "hello")
     agent.locator("#conversation-list [data-conversation-id]").click()
     expect(agent.locator("#messages .message")).to_have_count(1)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from saas.models import BotTurn, Conversation, Department, KnowledgeEntry, KnowledgeVersion, Visitor, utcnow
 from saas.services import knowledge_base
 from tenants import tenant_context, tenant_session
-from tests.clients import csrf_token, login, manage_url, submit_form
+from tests.clients import assert_sent_to_login, csrf_token, login, manage_url, submit_form
 
 XSS_ANSWER = '<script>alert(1)</script><b>ok</b><a href="javascript:alert(1)">x</a>'
 
@@ -497,9 +497,9 @@ def test_agents_and_other_tenants_cannot_reach_the_knowledge_screens(server, app
     stranger_http = login(server.url, stranger.slug, stranger.owner.email, stranger.owner.password)
     for path in KNOWLEDGE_SCREENS:
         response = stranger_http.get(manage_url(server, team, path), allow_redirects=False)
-        assert response.status_code == 302 and f"/t/{team.slug}/login" in response.headers["Location"], path
+        assert_sent_to_login(response, team, path)
     anonymous = requests.get(manage_url(server, team, "knowledge/export-csv/"), allow_redirects=False)
-    assert anonymous.status_code == 302 and f"/t/{team.slug}/login" in anonymous.headers["Location"]
+    assert_sent_to_login(anonymous, team)
 
 
 def test_settings_page_links_to_the_knowledge_screens(server, team):

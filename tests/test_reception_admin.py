@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from saas.models import ChannelMode, Department, DepartmentMember, ReceptionSettings, User
 from tenants import tenant_context, tenant_session
-from tests.clients import csrf_token, login, manage_url, submit_form
+from tests.clients import assert_sent_to_login, csrf_token, login, manage_url, submit_form
 
 
 @pytest.fixture
@@ -239,7 +239,7 @@ def test_agents_and_other_tenants_cannot_reach_the_reception_screens(server, app
     stranger_http = login(server.url, stranger.slug, stranger.owner.email, stranger.owner.password)
     for path in RECEPTION_SCREENS:
         response = stranger_http.get(manage_url(server, team, path), allow_redirects=False)
-        assert response.status_code == 302 and f"/t/{team.slug}/login" in response.headers["Location"], path
+        assert_sent_to_login(response, team, path)
 
     anonymous = requests.get(manage_url(server, team, "reception/"), allow_redirects=False)
-    assert anonymous.status_code == 302 and f"/t/{team.slug}/login" in anonymous.headers["Location"]
+    assert_sent_to_login(anonymous, team)

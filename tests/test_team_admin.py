@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from saas.models import User
 from tenants import tenant_context, tenant_session
-from tests.clients import csrf_token, login
+from tests.clients import assert_sent_to_login, csrf_token, login
 
 
 def _edit(http, server, tenant, user_id, **fields):
@@ -80,4 +80,4 @@ def test_agents_and_other_tenants_cannot_reach_team_management(server, make_tena
     stranger = make_tenant()
     stranger_http = login(server.url, stranger.slug, stranger.owner.email, stranger.owner.password)
     response = stranger_http.get(f"{server.url}/t/{team.slug}/admin/manage/team/edit/?id=1", allow_redirects=False)
-    assert response.status_code == 302 and f"/t/{team.slug}/login" in response.headers["Location"]
+    assert_sent_to_login(response, team)
