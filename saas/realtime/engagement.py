@@ -1,0 +1,195 @@
+"""Socket events around the messages (issue 5): typing indicators with the visitor's draft,
+read receipts both ways, canned replies, and satisfaction ratings. Both namespaces."""
+from flask import current_app
+from pydantic import Field
+
+from tenants import TenantRef, tenant_session
+
+from ..extensions import socketio
+from ..models import ROLES, Conversation, User, Visitor
+from ..services import canned_replies, conversations, ratings
+from ..services import typing_and_receipts as signals
+from . import rooms
+from .guard import SocketIdentity, socket_event
+from .payloads import SQL_INT_MAX, Empty, _Payload
+
+VISITOR, AGENT = "visitor", "agent"
+
+
+class VisitorTyping(_Payload):
+    draft: str = Field(max_length=100_000)  # "" = stopped typing; the real limit is the service's
+
+
+class AgentTyping(_Payload):
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
+    typing: bool
+
+
+class Seen(_Payload):
+    seq: int = Field(ge=0, le=SQL_INT_MAX)
+
+
+class CannedSave(_Payload):
+    id: int | None = Field(default=None, ge=1, le=SQL_INT_MAX)
+    shortcut: str = Field(max_length=100)
+    title: str = Field(max_length=1000)
+    body: str = Field(max_length=100_000)
+
+
+class CannedRef(_Payload):
+    id: int = Field(ge=1, le=SQL_INT_MAX)
+
+
+class CannedExpand(_Payload):
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
+    shortcut: str = Field(max_length=100)
+
+
+class ConversationOnly(_Payload):
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
+
+
+class RatingSubmit(_Payload):
+    conversation_id: int = Field(ge=1, le=SQL_INT_MAX)
+    score: int = Field(ge=-SQL_INT_MAX, le=SQL_INT_MAX)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    comment: str = Field(default="", max_length=100_000)
+
+
+def _to_agents(tenant: TenantRef, event: str, data: dict) -> None:
+    socketio.emit(event, data, to=rooms.agents(tenant), namespace=rooms.AGENT_NAMESPACE)
+
+
+def _to_visitor(tenant: TenantRef, conversation: Conversation, event: str, data: dict) -> None:
+    socketio.emit(event, data, to=rooms.visitor(tenant, conversation.visitor.public_id),
+                  namespace=rooms.VISITOR_NAMESPACE)
+
+
+def _visitor(identity: SocketIdentity) -> Visitor:
+    return tenant_session().get(Visitor, identity.subject_id)
+
+
+def _agent(identity: SocketIdentity) -> User:
+    return tenant_session().get(User, identity.subject_id)
+
+
+# ---------- typing ----------
+
+@socket_event(VISITOR, VisitorTyping)
+def on_visitor_typing(identity: SocketIdentity, request: VisitorTyping):
+    session = tenant_session()
+    draft = signals.clean_draft(request.draft, current_app.config["MAX_MESSAGE_LENGTH"])
+    conversation = signals.visitor_typing_conversation(session, _visitor(identity))
+    _to_agents(identity.tenant, "typing", {"conversation_id": conversation.id, "from": VISITOR,
+                                            "typing": bool(draft), "draft": draft})
+    return {}
+
+
+@socket_event(AGENT, AgentTyping, roles=ROLES)
+def on_agent_typing(identity: SocketIdentity, request: AgentTyping):
+    session = tenant_session()
+    conversation = signals.agent_typing_conversation(session, request.conversation_id)
+    # The visitor learns that someone types, never what.
+    _to_visitor(identity.tenant, conversation, "typing",
+                {"conversation_id": conversation.id, "typing": request.typing, "name": _agent(identity).display_name})
+    return {}
+
+
+# ---------- read receipts ----------
+
+@socket_event(VISITOR, Seen)
+def on_visitor_seen(identity: SocketIdentity, request: Seen):
+    session = tenant_session()
+    conversation = signals.visitor_saw(session, _visitor(identity), request.seq)
+    if conversation is None:
+        return {"conversation_id": None, "visitor_read_seq": 0, "agents_read_seq": 0}
+    _to_agents(identity.tenant, "receipt:visitor",
+               {"conversation_id": conversation.id, "visitor_read_seq": conversation.visitor_read_seq})
+    return {"conversation_id": conversation.id, "visitor_read_seq": conversation.visitor_read_seq,
+            "agents_read_seq": signals.agents_read_seq(session, conversation)}
+
+
+def agents_read(tenant: TenantRef, conversation: Conversation) -> None:
+    """After an agent's read marker moved: the visitor's messages up to here show "Read"."""
+    _to_visitor(tenant, conversation, "receipt:agents",
+                {"conversation_id": conversation.id,
+                 "read_seq": signals.agents_read_seq(tenant_session(), conversation)})
+
+
+# ---------- canned replies (the agent's own and the tenant's) ----------
+
+@socket_event(AGENT, Empty, roles=ROLES)
+def on_canned_list(identity: SocketIdentity, _request: Empty):
+    replies = canned_replies.visible_to(tenant_session(), _agent(identity))
+    return {"replies": [canned_replies.reply_dict(r) for r in replies]}
+
+
+@socket_event(AGENT, CannedSave, roles=ROLES)
+def on_canned_save(identity: SocketIdentity, request: CannedSave):
+    reply = canned_replies.save_personal(tenant_session(), _agent(identity), request.id, shortcut=request.shortcut,
+                                         title=request.title, body=request.body)
+    return {"reply": canned_replies.reply_dict(reply)}
+
+
+@socket_event(AGENT, CannedRef, roles=ROLES)
+def on_canned_delete(identity: SocketIdentity, request: CannedRef):
+    canned_replies.delete_personal(tenant_session(), _agent(identity), request.id)
+    return {"deleted": request.id}
+
+
+@socket_event(AGENT, CannedExpand, roles=ROLES)
+def on_canned_expand(identity: SocketIdentity, request: CannedExpand):
+    session = tenant_session()
+    conversation = conversations.get_conversation(session, request.conversation_id)
+    reply, text = canned_replies.expand(session, _agent(identity), conversation, request.shortcut)
+    return {"reply": canned_replies.reply_dict(reply), "text": text}
+
+
+# ---------- satisfaction ratings ----------
+
+@socket_event(VISITOR, Empty)
+def on_rating_form(identity: SocketIdentity, _request: Empty):
+    session = tenant_session()
+    return ratings.form(session, conversations.latest_for_visitor(session, _visitor(identity)))
+
+
+@socket_event(VISITOR, RatingSubmit)
+def on_rating_submit(identity: SocketIdentity, request: RatingSubmit):
+    rating = ratings.rate(tenant_session(), _visitor(identity), request.conversation_id, score=request.score,
+                          tags=request.tags, comment=request.comment)
+    data = ratings.rating_dict(rating)
+    _to_agents(identity.tenant, "rating:saved", {"conversation_id": rating.conversation_id, "rating": data})
+    return {"rating": data}
+
+
+@socket_event(AGENT, ConversationOnly, roles=ROLES)
+def on_rating_invite(identity: SocketIdentity, request: ConversationOnly):
+    conversation = ratings.invite(tenant_session(), _agent(identity), request.conversation_id)
+    _to_visitor(identity.tenant, conversation, "rating:prompt", {"conversation_id": conversation.id})
+    return {"invited_at": conversation.rating_invited_at.isoformat()}
+
+
+@socket_event(AGENT, ConversationOnly, roles=ROLES)
+def on_rating_get(identity: SocketIdentity, request: ConversationOnly):
+    session = tenant_session()
+    conversation = conversations.get_conversation(session, request.conversation_id)
+    rating = ratings.rating_for(session, conversation)
+    return {"rating": ratings.rating_dict(rating) if rating is not None else None,
+            "invited": conversation.rating_invited_at is not None}
+
+
+def register(socketio) -> None:
+    for namespace, event, handler in (
+        (rooms.VISITOR_NAMESPACE, "typing", on_visitor_typing),
+        (rooms.VISITOR_NAMESPACE, "conversation:seen", on_visitor_seen),
+        (rooms.VISITOR_NAMESPACE, "rating:form", on_rating_form),
+        (rooms.VISITOR_NAMESPACE, "rating:submit", on_rating_submit),
+        (rooms.AGENT_NAMESPACE, "typing", on_agent_typing),
+        (rooms.AGENT_NAMESPACE, "canned:list", on_canned_list),
+        (rooms.AGENT_NAMESPACE, "canned:save", on_canned_save),
+        (rooms.AGENT_NAMESPACE, "canned:delete", on_canned_delete),
+        (rooms.AGENT_NAMESPACE, "canned:expand", on_canned_expand),
+        (rooms.AGENT_NAMESPACE, "rating:invite", on_rating_invite),
+        (rooms.AGENT_NAMESPACE, "rating:get", on_rating_get),
+    ):
+        socketio.on_event(event, handler, namespace=namespace)
