@@ -1,0 +1,85 @@
+"""Automatic replies and business hours (Flask-Admin, owners and admins only). The rules and the
+validation are ``saas.services.auto_replies`` and ``saas.services.business_hours``."""
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.helpers import is_form_submitted
+from wtforms import TextAreaField
+
+from ..models import AutoReply, BusinessHours
+from ..models.auto_replies import AUTO_REPLY_KINDS
+from ..services import auto_replies, business_hours
+from .access import AdminsOnly, enforce
+
+WORKSPACE = "The whole workspace"
+
+
+def _scope(view, context, model, name) -> str:
+    return model.department.name if model.department else "workspace"
+
+
+class AutoReplyView(AdminsOnly, ModelView):
+    # Flask-Admin's bulk delete compares integer ids with text on PostgreSQL and skips the rules.
+    action_disallowed_list = ["delete"]
+    column_list = ("kind", "department", "is_enabled", "text", "seconds")
+    column_labels = {"kind": "Reply", "department": "Scope", "is_enabled": "On", "seconds": "Seconds"}
+    column_choices = {"kind": list(auto_replies.KIND_LABELS.items())}
+    column_formatters = {"department": _scope}
+    column_default_sort = "kind"
+    form_columns = ("kind", "department", "is_enabled", "text", "seconds")
+    form_choices = {"kind": [(kind, auto_replies.KIND_LABELS[kind]) for kind in AUTO_REPLY_KINDS]}
+    form_overrides = {"text": TextAreaField}
+    form_args = {
+        "kind": {"label": "Reply"},
+        "department": {"label": "Scope", "blank_text": WORKSPACE, "get_label": "name",
+                       "description": "A department's reply replaces the workspace's of the same kind "
+                                      "(switched off: that department has none)."},
+        "is_enabled": {"label": "On", "default": True},
+        "text": {"label": "Message", "description": "Sent as a system message. In the queue notice, "
+                                                    "{position} is the visitor's place."},
+        "seconds": {"description": "How long to wait: required for the agent-silent and visitor-idle "
+                                   "replies; for the queue notice, repeat every N seconds (empty: once); "
+                                   f"1 to {auto_replies.MAX_SECONDS}. Empty for the others."},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        enforce(auto_replies.check_auto_reply, model)
+
+
+class BusinessHoursView(AdminsOnly, ModelView):
+    action_disallowed_list = ["delete"]
+    column_list = ("department", "is_enabled", "time_zone", "schedule", "holidays")
+    column_labels = {"department": "Scope", "is_enabled": "On", "time_zone": "Time zone"}
+    column_formatters = {
+        "department": _scope,
+        "schedule": lambda view, context, model, name: business_hours.schedule_text(model.schedule) or "closed",
+        "holidays": lambda view, context, model, name: ", ".join(model.holidays),
+    }
+    form_columns = ("department", "is_enabled", "time_zone", "schedule_text", "holidays_text")
+    form_args = {
+        "department": {"label": "Scope", "blank_text": WORKSPACE, "get_label": "name",
+                       "description": "A department's hours replace the workspace's."},
+        "is_enabled": {"label": "On", "default": True},
+        "time_zone": {"label": "Time zone", "default": "UTC",
+                      "description": "A name from the tz database, such as Europe/Paris or America/New_York."},
+    }
+    form_extra_fields = {
+        "schedule_text": TextAreaField(
+            "Weekly schedule", description="One line per rule, local times: mon-fri 09:00-17:00, "
+                                           "sat 10:00-12:00 13:00-16:00; a range ending before it starts runs past "
+                                           "midnight (fri 22:00-02:00). Days not listed are closed."),
+        "holidays_text": TextAreaField("Holidays", description="Closed all day: one date a line, 2026-12-25."),
+    }
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None and not is_form_submitted():
+            form.schedule_text.data = business_hours.schedule_text(obj.schedule)
+            form.holidays_text.data = "\n".join(obj.holidays)
+        return form
+
+    def on_model_change(self, form, model, is_created):
+        enforce(business_hours.check_hours, model, form.schedule_text.data or "", form.holidays_text.data or "")
+
+
+def add_views(admin, session) -> None:
+    admin.add_view(AutoReplyView(AutoReply, session, name="Automatic replies", endpoint="autoreply"))
+    admin.add_view(BusinessHoursView(BusinessHours, session, name="Business hours", endpoint="businesshours"))

@@ -1,0 +1,247 @@
+"""Automatic replies: what the service says by itself when people are silent or away.
+
+Each reply is configured for the workspace and may be overridden per department (a department's
+row of a kind wins, switched on or off). Immediate replies (welcome, no agent online, outside
+business hours) are posted when a conversation opens; the others wait on a persisted timer
+(``timers``) that routing schedules and cancels at the natural points:
+
+- queued → the waiting notice (now, then every N seconds with the visitor's place);
+- assigned, or a visitor message to an agent → the agent has N seconds to reply;
+- an agent reply → the visitor has N seconds before a reminder, then N more before the close;
+- a visitor message cancels the idle timers; a close cancels everything.
+
+All replies are ``system`` messages stored through ``conversations`` like any other.
+"""
+from __future__ import annotations  # routing imports this module: its names resolve at call time
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import AutoReply, Conversation, Department, Message, User, Visitor, utcnow
+from ..models.auto_replies import (
+    AGENT_SILENT, AUTO_REPLY_KINDS, NO_AGENT, OUTSIDE_HOURS, QUEUE_NOTICE, TIMED_KINDS, VISITOR_IDLE,
+    VISITOR_IDLE_CLOSE, WELCOME,
+)
+from ..models.conversations import AGENT, AGENT_HANDLER, OPEN
+from ..models.reception import HUMAN_ONLY
+from . import business_hours, conversations, reception, routing, scopes, timers
+from .accounts import EMAIL_PATTERN
+from .errors import Forbidden, Invalid
+
+MAX_TEXT = 2000
+MAX_SECONDS = 7 * 24 * 3600
+LEAVE_MESSAGE_FORM = "leave_message"
+KIND_LABELS = {
+    WELCOME: "Welcome message",
+    NO_AGENT: "No agent online (offers the leave-a-message form)",
+    OUTSIDE_HOURS: "Outside business hours (offers the leave-a-message form)",
+    QUEUE_NOTICE: "Queue waiting notice ({position} is the visitor's place)",
+    AGENT_SILENT: "Agent has not replied within N seconds (the agent is alerted)",
+    VISITOR_IDLE: "Visitor idle for N seconds: reminder",
+    VISITOR_IDLE_CLOSE: "Visitor still idle N seconds after the reminder: closing message",
+}
+# Kinds whose seconds must be set; the queue notice's are optional (none: said once, not repeated).
+NEEDS_SECONDS = (AGENT_SILENT, VISITOR_IDLE, VISITOR_IDLE_CLOSE)
+
+
+@dataclass
+class Fired:
+    """What firing a timer did, for the realtime layer: routing changes and agent alerts."""
+
+    outcome: routing.Outcome = field(default_factory=lambda: routing.Outcome())
+    alerts: list = field(default_factory=list)  # (conversation, agent id, kind)
+
+
+# --- configuration ------------------------------------------------------------------------
+
+def rule(session: Session, department_id: int | None, kind: str) -> AutoReply | None:
+    """The enabled reply of ``kind`` for a department: its own row, else the workspace's."""
+    rows = {row.department_id: row for row in session.scalars(
+        select(AutoReply).where(AutoReply.kind == kind, AutoReply.department_id.is_(None)
+                                | (AutoReply.department_id == department_id)))}
+    chosen = rows.get(department_id) if department_id in rows else rows.get(None)
+    return chosen if chosen is not None and chosen.is_enabled else None
+
+
+def check_auto_reply(session: Session, actor: User, reply: AutoReply) -> None:
+    """Validate an automatic reply an admin is saving (Flask-Admin's on_model_change)."""
+    if not actor.is_admin:
+        raise Forbidden("forbidden", "Only owners and admins configure automatic replies.")
+    if reply.kind not in AUTO_REPLY_KINDS:
+        raise Invalid("invalid_kind", "Choose which automatic reply this is.")
+    reply.text = (reply.text or "").strip()
+    if not reply.text or len(reply.text) > MAX_TEXT:
+        raise Invalid("invalid_text", f"The message is 1 to {MAX_TEXT} characters.")
+    if reply.seconds is None and reply.kind in NEEDS_SECONDS:
+        raise Invalid("invalid_seconds", "This reply waits: set its seconds.")
+    if reply.seconds is not None and reply.kind not in TIMED_KINDS:
+        raise Invalid("invalid_seconds", "This reply is sent at once: leave its seconds empty.")
+    if reply.seconds is not None and not 1 <= reply.seconds <= MAX_SECONDS:
+        raise Invalid("invalid_seconds", f"Seconds are 1 to {MAX_SECONDS} (a week).")
+    if scopes.taken(session, reply, AutoReply.kind == reply.kind):
+        raise Invalid("duplicate_auto_reply", "This automatic reply is already set for that scope: edit that one.")
+
+
+def availability(session: Session, department_id: int | None, channel: str = "web") -> dict:
+    """Whether a visitor can chat now, or gets the leave-a-message form instead, and why. Nobody
+    online matters only where people answer alone (human_only): elsewhere the bot talks."""
+    if not business_hours.open_now(session, department_id):
+        reply = rule(session, department_id, OUTSIDE_HOURS)
+        return {"open": False, "reason": OUTSIDE_HOURS, "message": reply.text if reply else None}
+    reply = rule(session, department_id, NO_AGENT)
+    department = session.get(Department, department_id) if department_id is not None else None
+    if reply is not None and reception.mode_for(session, channel, department) == HUMAN_ONLY \
+            and not routing.online_agents(session, department_id):
+        return {"open": False, "reason": NO_AGENT, "message": reply.text}
+    return {"open": True, "reason": None, "message": None}
+
+
+# --- saying things ------------------------------------------------------------------------
+
+def _say(session: Session, conversation: Conversation, text: str, outcome: routing.Outcome,
+         client_id: str | None = None, extras: dict | None = None) -> None:
+    posted = conversations.post_system_message(session, conversation, text, client_id or f"auto-{uuid.uuid4().hex}",
+                                               extras)
+    outcome.posted.append(posted)
+
+
+def conversation_opened(session: Session, conversation: Conversation, outcome: routing.Outcome) -> bool:
+    """Welcome, and say so when nobody can answer. Returns whether it is outside business hours:
+    the conversation then waits as a left message instead of being routed now."""
+    welcome = rule(session, conversation.department_id, WELCOME)
+    if welcome is not None:
+        _say(session, conversation, welcome.text, outcome)
+    available = availability(session, conversation.department_id, conversation.channel)
+    if available["message"]:
+        _say(session, conversation, available["message"], outcome, extras={"form": LEAVE_MESSAGE_FORM})
+    return available["reason"] == OUTSIDE_HOURS
+
+
+def queued(session: Session, conversation: Conversation) -> None:
+    """The conversation joined a queue: the waiting notice goes out once routing has had its go."""
+    if rule(session, conversation.department_id, QUEUE_NOTICE) is not None:
+        timers.schedule(session, conversation.id, QUEUE_NOTICE, 0)
+
+
+def assigned(session: Session, conversation: Conversation) -> None:
+    timers.cancel(session, conversation.id, QUEUE_NOTICE)
+    _agent_clock(session, conversation)
+
+
+def _agent_clock(session: Session, conversation: Conversation) -> None:
+    """Start the agent's clock, unless it already runs (or ran out) since the last agent reply:
+    it counts from the first unanswered visitor message, and speaks up once per silence."""
+    silent = rule(session, conversation.department_id, AGENT_SILENT)
+    if silent is None:
+        return
+    last_reply = session.scalar(select(func.max(Message.created_at)).where(
+        Message.conversation_id == conversation.id, Message.sender_type == AGENT))
+    if not timers.started_since(session, conversation.id, AGENT_SILENT, last_reply):
+        timers.schedule(session, conversation.id, AGENT_SILENT, silent.seconds)
+
+
+def visitor_spoke(session: Session, conversation: Conversation) -> None:
+    timers.cancel(session, conversation.id, VISITOR_IDLE, VISITOR_IDLE_CLOSE)
+    if conversation.status == OPEN and conversation.handler == AGENT_HANDLER:
+        _agent_clock(session, conversation)
+    session.commit()
+
+
+def agent_spoke(session: Session, conversation: Conversation) -> None:
+    timers.cancel(session, conversation.id, AGENT_SILENT, VISITOR_IDLE_CLOSE)
+    idle = rule(session, conversation.department_id, VISITOR_IDLE)
+    if idle is not None:
+        timers.schedule(session, conversation.id, VISITOR_IDLE, idle.seconds)
+    session.commit()
+
+
+def closed(session: Session, conversation: Conversation) -> None:
+    timers.cancel(session, conversation.id)
+
+
+# --- firing -------------------------------------------------------------------------------
+
+def fire(session: Session, timer_id: int, now: datetime | None = None) -> Fired | None:
+    """Fire a due timer if this caller wins it (None otherwise: not due, cancelled, or fired by
+    someone else). The reply is stored in the same transaction as the claim."""
+    timer = timers.claim(session, timer_id, now or utcnow())
+    if timer is None:
+        session.rollback()
+        return None
+    fired = Fired()
+    conversation = session.get(Conversation, timer.conversation_id)
+    reply = rule(session, conversation.department_id, timer.kind)
+    if conversation.status == OPEN and reply is not None:
+        _ACTIONS[timer.kind](session, conversation, reply, f"timer-{timer.id}", fired)
+    session.commit()  # the claim, when the reply had nothing to say
+    return fired
+
+
+def _queue_notice(session, conversation, reply, client_id, fired) -> None:
+    place = routing.position(session, conversation)
+    if place is None:
+        return  # taken by an agent meanwhile
+    _say(session, conversation, reply.text.replace("{position}", str(place)), fired.outcome, client_id)
+    if reply.seconds:
+        timers.schedule(session, conversation.id, QUEUE_NOTICE, reply.seconds)
+        session.commit()
+
+
+def _agent_silent(session, conversation, reply, client_id, fired) -> None:
+    if conversation.handler != AGENT_HANDLER:
+        return
+    _say(session, conversation, reply.text, fired.outcome, client_id)
+    fired.alerts.append((conversation, conversation.assigned_agent_id, AGENT_SILENT))
+
+
+def _visitor_idle(session, conversation, reply, client_id, fired) -> None:
+    _say(session, conversation, reply.text, fired.outcome, client_id)
+    closing = rule(session, conversation.department_id, VISITOR_IDLE_CLOSE)
+    if closing is not None:
+        timers.schedule(session, conversation.id, VISITOR_IDLE_CLOSE, closing.seconds)
+        session.commit()
+
+
+def _visitor_idle_close(session, conversation, reply, client_id, fired) -> None:
+    _say(session, conversation, reply.text, fired.outcome, client_id)
+    fired.outcome.merge(routing.finish(session, conversation, routing.SYSTEM, None))
+
+
+_ACTIONS = {QUEUE_NOTICE: _queue_notice, AGENT_SILENT: _agent_silent, VISITOR_IDLE: _visitor_idle,
+            VISITOR_IDLE_CLOSE: _visitor_idle_close}
+
+
+# --- leave a message ----------------------------------------------------------------------
+
+def leave_message(session: Session, visitor: Visitor, *, name, email, body, client_id, department_id,
+                  max_length: int) -> tuple[conversations.Posted, routing.Outcome]:
+    """The leave-a-message form: the visitor's name, email and message become a conversation that
+    waits in the queue for an agent to pick up later."""
+    name = name.strip() if isinstance(name, str) else ""
+    email = email.strip() if isinstance(email, str) else ""
+    if not name or len(name) > 80:
+        raise Invalid("invalid_name", "Please enter your name (at most 80 characters).")
+    if not EMAIL_PATTERN.match(email):
+        raise Invalid("invalid_email", "Please enter a valid email address, so we can answer you.")
+    body = conversations.clean_body(body, max_length)
+    client_id = conversations.clean_client_id(client_id)
+    latest = conversations.latest_for_visitor(session, visitor)
+    resent = conversations.resent(session, latest, client_id) if latest else None
+    if resent is not None:
+        return resent, routing.Outcome()
+    visitor.name, visitor.email, visitor.nickname = name, email, name
+    outcome = routing.Outcome()
+    conversation = latest if latest is not None and latest.status == OPEN else None
+    if conversation is None:
+        asked = {f["field"] for f in reception.settings(session).prechat_fields or []}
+        conversation, outcome = routing.open_conversation(
+            session, visitor, department_id=department_id,
+            prechat={key: value for key, value in (("name", name), ("email", email)) if key in asked})
+    routing.record(session, conversation, "left_message", routing.VISITOR_ACTOR, visitor.id, email=email)
+    posted = conversations.post_visitor_message(session, visitor, conversation, client_id=client_id, body=body)
+    outcome.posted.append(posted)
+    return posted, outcome
