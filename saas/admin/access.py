@@ -1,6 +1,7 @@
 """What every Flask-Admin screen under ``/t/<tenant_slug>/admin/manage/`` shares: the tenant's
 session for the current request, the owners-and-admins-only gate, and service rules as form errors."""
-from flask import abort, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
@@ -54,3 +55,44 @@ class RefillsQueues:
 
     def after_model_change(self, form, model, is_created):
         refill_queues()
+
+
+class SettingsFormView(AdminsOnly, BaseView):
+    """One hand-written form over a workspace's single settings row. GET shows what is stored; a
+    POST is saved, or re-shown as typed with the service's reason and nothing kept.
+
+    Subclasses say how to read the posted form (``submitted``), what is stored (``stored``), how to
+    save (``save``, which raises ServiceError to refuse) and how to show the form (``render_form``)."""
+
+    saved_message = "Settings saved."
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        session = tenant_session()
+        status = 200
+        if request.method == "POST":
+            values = self.submitted(request.form)
+            try:
+                self.save(session, values)
+            except ServiceError as exc:
+                session.rollback()
+                flash(exc.message, "error")
+                status = exc.status
+            else:
+                flash(self.saved_message, "success")
+                return redirect(url_for(".index"))
+        else:
+            values = self.stored(session)
+        return self.render_form(values), status
+
+    def submitted(self, form) -> dict:
+        raise NotImplementedError
+
+    def stored(self, session) -> dict:
+        raise NotImplementedError
+
+    def save(self, session, values: dict) -> None:
+        raise NotImplementedError
+
+    def render_form(self, values: dict):
+        raise NotImplementedError

@@ -3,8 +3,6 @@ and the satisfaction rating settings (on/off, scale, evaluation tags per level).
 
 Agents manage their personal canned replies in the console; these screens never show them.
 """
-from flask import flash, redirect, request, url_for
-from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 
 from tenants import tenant_session
@@ -12,8 +10,7 @@ from tenants import tenant_session
 from ..models import CannedReply
 from ..models.engagement import RATING_SCALES
 from ..services import canned_replies, ratings
-from ..services.errors import ServiceError
-from .access import AdminsOnly, enforce
+from .access import AdminsOnly, SettingsFormView, enforce
 
 
 class TenantCannedReplyView(AdminsOnly, ModelView):
@@ -46,31 +43,29 @@ class TenantCannedReplyView(AdminsOnly, ModelView):
         enforce(canned_replies.check_tenant_wide, model)
 
 
-class RatingSettingsView(AdminsOnly, BaseView):
-    """The workspace's single rating settings row, on one hand-written form."""
+class RatingSettingsView(SettingsFormView):
+    """The workspace's single rating settings row. A refused form is shown as stored: its tags
+    are edited level by level, and the reason names the level."""
 
-    @expose("/", methods=["GET", "POST"])
-    def index(self):
-        session = tenant_session()
-        stored = ratings.settings(session)
-        status = 200
-        if request.method == "POST":
-            tags = {scale: {score: request.form.get(f"tags_{scale}_{score}", "") for score in ratings.LEVELS[scale]}
-                    for scale in RATING_SCALES}
-            try:
-                ratings.update_settings(session, enabled="enabled" in request.form,
-                                        scale=request.form.get("scale", ""), tags=tags)
-            except ServiceError as exc:
-                session.rollback()
-                flash(exc.message, "error")
-                status = exc.status
-            else:
-                flash("Rating settings saved.", "success")
-                return redirect(url_for(".index"))
+    saved_message = "Rating settings saved."
+
+    def submitted(self, form) -> dict:
+        tags = {scale: {score: form.get(f"tags_{scale}_{score}", "") for score in ratings.LEVELS[scale]}
+                for scale in RATING_SCALES}
+        return {"enabled": "enabled" in form, "scale": form.get("scale", ""), "tags": tags}
+
+    def stored(self, session) -> dict:
+        return {}
+
+    def save(self, session, values: dict) -> None:
+        ratings.update_settings(session, **values)
+
+    def render_form(self, values: dict):
+        stored = ratings.settings(tenant_session())
         return self.render(
             "admin/manage/ratings.html", settings=stored, levels=ratings.LEVELS, scale_labels=ratings.SCALE_LABELS,
             tags_line=lambda scale, score: ", ".join(ratings.tags_for(stored, scale, score)),
-        ), status
+        )
 
 
 def add_views(admin, session) -> None:

@@ -3,8 +3,6 @@ members, per-channel reception modes, and the workspace's reception settings.
 
 Views only translate between forms and ``saas.services.reception_settings``, which holds the rules.
 """
-from flask import flash, redirect, request, url_for
-from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import Select2Widget
 from flask_admin.helpers import is_form_submitted
@@ -18,8 +16,7 @@ from ..models import ChannelMode, Department, DepartmentMember, User
 from ..models.reception import CHANNELS, PRECHAT_FIELDS, RECEPTION_MODES
 from ..services import reception as reception_service
 from ..services import reception_settings as rules
-from ..services.errors import ServiceError
-from .access import AdminsOnly, RefillsQueues, enforce, refill_queues
+from .access import AdminsOnly, RefillsQueues, SettingsFormView, enforce, refill_queues
 
 MODE_CHOICES = [(mode, rules.MODE_LABELS[mode]) for mode in RECEPTION_MODES]
 INHERIT = "Inherit (channel or workspace mode)"
@@ -119,34 +116,28 @@ class ChannelModeView(AdminsOnly, RefillsQueues, ModelView):
         enforce(rules.check_admin)
 
 
-class ReceptionSettingsView(AdminsOnly, BaseView):
-    """The workspace's single reception settings row, on one hand-written form."""
+class ReceptionSettingsView(SettingsFormView):
+    saved_message = "Reception settings saved."
 
-    @expose("/", methods=["GET", "POST"])
-    def index(self):
-        session = tenant_session()
-        status = 200
-        if request.method == "POST":
-            values, prechat = _submitted(request.form)
-            try:
-                rules.update_settings(session, current_user, **values,
-                                      prechat_fields=rules.prechat_fields_from_choices(prechat))
-            except ServiceError as exc:
-                session.rollback()
-                flash(exc.message, "error")
-                status = exc.status
-            else:
-                refill_queues()
-                flash("Reception settings saved.", "success")
-                return redirect(url_for(".index"))
-        else:
-            stored = reception_service.settings(session)
-            values = {name: getattr(stored, name) for name in _FORM_SETTINGS}
-            prechat = rules.prechat_choices(stored.prechat_fields)
+    def submitted(self, form) -> dict:
+        values, prechat = _submitted(form)
+        return {"values": values, "prechat": prechat}
+
+    def stored(self, session) -> dict:
+        stored = reception_service.settings(session)
+        return {"values": {name: getattr(stored, name) for name in _FORM_SETTINGS},
+                "prechat": rules.prechat_choices(stored.prechat_fields)}
+
+    def save(self, session, values: dict) -> None:
+        rules.update_settings(session, current_user, **values["values"],
+                              prechat_fields=rules.prechat_fields_from_choices(values["prechat"]))
+        refill_queues()
+
+    def render_form(self, values: dict):
         return self.render(
-            "admin/manage/reception.html", values=values, prechat=prechat, modes=MODE_CHOICES,
+            "admin/manage/reception.html", **values, modes=MODE_CHOICES,
             prechat_fields=PRECHAT_FIELDS, prechat_choices=rules.PRECHAT_CHOICES,
-        ), status
+        )
 
 
 _BOT_TEXTS = (*rules.TEXT_SETTINGS, "bot_handoff_keywords")
