@@ -28,9 +28,11 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks write bench/results/*.json and *.md; the semantic extra is installed for them.
+# load.py needs PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379, database 7) for its pg targets.
 bench: install
 	$(PY) -m pip install --quiet -e '.[semantic]'
 	$(PY) bench/bot_quality.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

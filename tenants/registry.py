@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from saas.extensions import db
 
@@ -69,24 +69,33 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+def _lookup(statement) -> TenantRef | None:
+    # A short session of its own: the connection is back in the pool before the caller opens a
+    # tenant session from the same pool. A handler holding one while waiting for another deadlocks
+    # a burst of connects once every pooled connection is held by such a handler.
+    with Session(db.engine) as session:
+        return _ref(session.scalar(statement))
+
+
 def find_by_slug(slug: str) -> TenantRef | None:
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         return None
-    return _ref(db.session.scalar(select(Tenant).where(Tenant.slug == slug)))
+    return _lookup(select(Tenant).where(Tenant.slug == slug))
 
 
 def find_by_widget_key(key: str) -> TenantRef | None:
     if not isinstance(key, str) or not 10 <= len(key) <= 64:
         return None
-    return _ref(db.session.scalar(select(Tenant).where(Tenant.widget_key == key)))
+    return _lookup(select(Tenant).where(Tenant.widget_key == key))
 
 
 def find_by_id(tenant_id: int) -> TenantRef | None:
-    return _ref(db.session.get(Tenant, tenant_id))
+    return _lookup(select(Tenant).where(Tenant.id == tenant_id))
 
 
 def all_tenants() -> list[TenantRef]:
-    return [_ref(row) for row in db.session.scalars(select(Tenant).order_by(Tenant.slug))]
+    with Session(db.engine) as session:
+        return [_ref(row) for row in session.scalars(select(Tenant).order_by(Tenant.slug))]
 
 
 def add(slug: str, name: str) -> TenantRef:

@@ -1,0 +1,29 @@
+"""bench/load.py works end to end: a --quick run against the embedded default writes the JSON and
+markdown results with every figure (no figure is asserted: the machine decides those)."""
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_quick_load_run_against_the_embedded_default_writes_every_figure(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "bench/load.py", "--quick", "--targets", "embedded", "--idle", "20",
+         "--client-processes", "2", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    report = json.loads((tmp_path / "load.json").read_text())
+    assert {"cpus", "load_average_at_start", "fd_limit", "versions"} <= set(report["environment"])
+    embedded = report["targets"]["embedded"]
+    assert embedded["idle"]["asked"] == 20 and embedded["idle"]["connected"] == 20, embedded["idle"]
+    assert embedded["idle"]["rss_kb_after"] > 0
+    assert [step["offered_per_s"] for step in embedded["steps"]] == [50, 100]
+    for step in embedded["steps"]:
+        assert step["sent"] > 0 and step["acked_ok"] + step["error_acks"] <= step["sent"]
+        assert set(step["latency_ms"]) == {"p50", "p95", "p99"}
+        assert len(step["server_cpu_s"]) == 1 and step["client_cpu_s"] >= 0
+    assert set(embedded["latency_ms_at"]) == {"100", "1000"}
+    assert embedded["open_conversation"]["messages"] == 100  # a conversation of its own, seeded
+    assert "| embedded (SQLite, 1 process) |" in (tmp_path / "load.md").read_text()
