@@ -53,11 +53,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_MESSAGE_LENGTH": int(os.environ.get("SWITCHBOARD_MAX_MESSAGE_LENGTH", 5000)),
         # Largest HTTP request body (forms, CSV imports); larger ones are refused before being read.
         "MAX_CONTENT_LENGTH": int(os.environ.get("SWITCHBOARD_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
+        # The largest file a tenant may allow in conversations (each sets its own limit up to this).
+        "MAX_UPLOAD_BYTES": int(os.environ.get("SWITCHBOARD_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "INVITE_TTL_HOURS": int(os.environ.get("SWITCHBOARD_INVITE_TTL_HOURS", 72)),
+        # A visit (source, page trail) ends after this many minutes without a page view or heartbeat.
+        "VISIT_TIMEOUT_MINUTES": float(os.environ.get("SWITCHBOARD_VISIT_TIMEOUT_MINUTES", 30)),
         # The bot's semantic re-rank: "auto" uses the [semantic] extra when installed, "0" never.
         "BOT_SEMANTIC": {"0": False, "1": True}.get(os.environ.get("SWITCHBOARD_BOT_SEMANTIC", "auto"), "auto"),
         # How long an agent whose consoles all closed stays online (a reload must not flap).
         "PRESENCE_GRACE_SECONDS": float(os.environ.get("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 15)),
+        # How often the embedded server looks for due automatic-reply timers (RQ schedules its own).
+        "TIMER_POLL_SECONDS": float(os.environ.get("SWITCHBOARD_TIMER_POLL_SECONDS", 1)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SWITCHBOARD_SECURE_COOKIES", "0") == "1",

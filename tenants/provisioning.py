@@ -1,4 +1,5 @@
 """Creating, migrating and dropping a tenant's storage (a PostgreSQL schema or a SQLite file)."""
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -6,6 +7,7 @@ from alembic import command
 from alembic.config import Config
 from flask import current_app
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from saas.extensions import db
 
@@ -77,13 +79,29 @@ def _create_storage(tenant: TenantRef) -> None:
 def _drop_storage(tenant: TenantRef) -> None:
     router = _router()
     router.forget(tenant)
+    shutil.rmtree(router.files_root(tenant), ignore_errors=True)
     if router.is_sqlite:
         base = router.sqlite_file(tenant)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{base}{suffix}").unlink(missing_ok=True)
     else:
-        with router.registry_engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{router.schema(tenant)}" CASCADE'))
+        _drop_schema(router, tenant)
+
+
+DEADLOCK = "40P01"
+
+
+def _drop_schema(router, tenant: TenantRef, attempts: int = 3) -> None:
+    # Dropping a schema still in use (a widget's last heartbeat in flight) can deadlock with that
+    # transaction; PostgreSQL aborts one side, and dropping again then succeeds.
+    for attempt in range(1, attempts + 1):
+        try:
+            with router.registry_engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{router.schema(tenant)}" CASCADE'))
+            return
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts:
+                raise
 
 
 def create_tenant(slug: str, name: str) -> TenantRef:

@@ -51,6 +51,11 @@ class TenantRouter:
         schema_name(tenant.slug)  # validates the slug before it becomes part of a path
         return self.tenant_files / f"{tenant.slug}.sqlite3"
 
+    def files_root(self, tenant: TenantRef) -> Path:
+        """The tenant's uploaded files: under the instance folder, never under the static root."""
+        schema_name(tenant.slug)  # validates the slug before it becomes part of a path
+        return self.tenant_files / "files" / tenant.slug
+
     def schema(self, tenant: TenantRef) -> str | None:
         return None if self.is_sqlite else schema_name(tenant.slug)
 

@@ -193,7 +193,8 @@ def free_port() -> int:
 class ServerProcess:
     """``python wsgi.py`` exactly as `make serve` runs it, on a free loopback port."""
 
-    def __init__(self, env: dict, log_dir: Path, name: str = "server"):
+    def __init__(self, env: dict, log_dir: Path, name: str = "server", script: str = "wsgi.py"):
+        self.script = script  # bench/load.py also runs its baseline server this way
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}-{self.port}.log"
@@ -203,7 +204,7 @@ class ServerProcess:
     def start(self, timeout: float = 30) -> "ServerProcess":
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "wsgi.py", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, self.script, "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout

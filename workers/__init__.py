@@ -14,6 +14,9 @@ _worker_app: Flask | None = None
 
 def init_app(app: Flask) -> None:
     app.extensions["switchboard_jobs"] = {"redis_url": app.config["REDIS_URL"]}
+    from . import timers  # here, not at the top: it imports this package's QUEUES and the services
+
+    timers.init_app(app)
 
 
 def _function(path: str):
@@ -29,14 +32,19 @@ def _run(path: str, tenant_id: int, args: tuple) -> object:
         return _function(path)(*args)
 
 
-def run_tenant_job(path: str, tenant_id: int, *args):
-    """What an RQ worker executes. The app is built on the first job, not at import time."""
+def worker_app() -> Flask:
+    """The app of an RQ worker process, built on first use, not at import time."""
     global _worker_app
     if _worker_app is None:
         from saas import create_app
 
         _worker_app = create_app()
-    with _worker_app.app_context():
+    return _worker_app
+
+
+def run_tenant_job(path: str, tenant_id: int, *args):
+    """What an RQ worker executes."""
+    with worker_app().app_context():
         return _run(path, tenant_id, args)
 
 

@@ -4,7 +4,7 @@ from tenants import current_tenant, tenant_session
 
 from ..auth.sessions import role_required
 from ..models import ADMIN_ROLES
-from ..services import accounts
+from ..services import accounts, identity
 from . import bp
 
 
@@ -17,4 +17,5 @@ def settings():
     return render_template(
         "admin/settings.html", snippet=snippet, team=accounts.team(session), invites=accounts.open_invites(session),
         demo_url=url_for("site.demo_site", slug=current_tenant.slug, _external=True),
+        visitor_settings=identity.settings(session),
     )

@@ -12,7 +12,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..models import User
 from ..services import accounts, reception_settings
-from . import knowledge, reception
+from . import auto_replies, engagement, files, knowledge, reception, visitors
 from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
 
 
@@ -57,5 +57,9 @@ def init_app(app) -> None:
     admin.add_view(TeamView(User, session, name="Team", endpoint="team"))
     reception.add_views(admin, session)
     knowledge.add_views(admin, session)
+    auto_replies.add_views(admin, session)
+    files.add_views(admin)
+    engagement.add_views(admin, session)
+    visitors.add_views(admin, session)
     admin.add_link(MenuLink(name="Workspace settings", endpoint="admin.settings"))
     admin.init_app(app)

@@ -24,6 +24,10 @@ class Visitor(TenantModel):
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The tenant's own user id, once its site identified this visitor with a valid signature.
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # An anonymous visitor merged into a known contact: its old widget token leads there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id"))
 
 
 class Conversation(TenantModel):
@@ -48,6 +52,10 @@ class Conversation(TenantModel):
     bot_unanswered: Mapped[int] = mapped_column(default=0)
     # The highest sequence number handed out; bumped atomically with each stored message.
     last_seq: Mapped[int] = mapped_column(default=0)
+    # The highest seq the visitor has seen (widget open and visible): the agent's read receipt.
+    visitor_read_seq: Mapped[int] = mapped_column(default=0)
+    # An agent invited a rating: the visitor may rate while the conversation is still open.
+    rating_invited_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ RECEPTION_MODES = (HUMAN_ONLY, BOT_ONLY, BOT_FIRST, HUMAN_FIRST)
 AUTO, MANUAL = "auto", "manual"
 ONLINE, AWAY, OFFLINE = "online", "away", "offline"
 PRESENCE_STATES = (ONLINE, AWAY, OFFLINE)
-CHANNELS = ("web", "mobile_web", "app", "sms", "api")
+CHANNELS = ("web", "mobile_web", "app", "phone", "sms", "api")
 PRECHAT_FIELDS = ("name", "email", "phone")
 
 _MODE_CHECK = "reception_mode in ('human_only', 'bot_only', 'bot_first', 'human_first')"

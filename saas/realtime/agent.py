@@ -11,7 +11,7 @@ from tenants import registry, tenant_context, tenant_session
 from ..extensions import socketio
 from ..models import ROLES, Department, DepartmentMember, User
 from ..services import conversations, presence, routing
-from . import broadcast, rooms
+from . import broadcast, engagement, rooms
 from .guard import SocketIdentity, current_identity, refuse_connection, remember, socket_event
 from .payloads import (
     AgentSend, ConversationRef, Empty, PresenceChange, ReadUpTo, Transfer, agent_dict, conversation_dict,
@@ -121,7 +121,9 @@ def on_send(identity: SocketIdentity, request: AgentSend):
 def on_read(identity: SocketIdentity, request: ReadUpTo):
     session = tenant_session()
     conversation = conversations.get_conversation(session, request.conversation_id)
-    return {"last_read_seq": conversations.mark_read(session, _agent(identity), conversation, request.seq)}
+    last_read_seq = conversations.mark_read(session, _agent(identity), conversation, request.seq)
+    engagement.agents_read(identity.tenant, conversation)
+    return {"last_read_seq": last_read_seq}
 
 
 @socket_event(AGENT, PresenceChange, roles=ROLES)

@@ -91,6 +91,7 @@ def conversation_dict(conversation: Conversation, last_message: Message | None =
         "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
         "assigned_agent_id": conversation.assigned_agent_id,
         "last_seq": conversation.last_seq,
+        "visitor_read_seq": conversation.visitor_read_seq,
         "updated_at": conversation.updated_at.isoformat(),
         "last_message": message_dict(last_message) if last_message is not None else None,
     }

@@ -5,7 +5,7 @@ from flask_socketio import emit, join_room
 from tenants import registry, tenant_context, tenant_session
 
 from ..models import Visitor
-from ..services import bot, conversations, reception, routing, visitors
+from ..services import auto_replies, bot, conversations, reception, routing, visitors
 from ..services.errors import ServiceError
 from . import broadcast, rooms
 from .guard import SocketIdentity, refuse_connection, remember, socket_event
@@ -29,6 +29,8 @@ def _welcome(tenant, visitor: Visitor) -> dict:
         "departments": [department_dict(d) for d in reception.visible_departments(session)],
         "prechat_fields": settings.prechat_fields or [],
         "state": broadcast.visitor_state(session, current) if current is not None else None,
+        # Closed for business or nobody online: the widget offers the leave-a-message form.
+        "availability": auto_replies.availability(session, None),
     }
 
 

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Conversation, Message, ReadMarker, User, Visitor, utcnow
-from ..models.conversations import AGENT, BOT, OPEN, VISITOR
+from ..models.conversations import AGENT, BOT, OPEN, SYSTEM, VISITOR
+from . import rich_text
 from .errors import Invalid, NotFound
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 HISTORY_LIMIT = 1000
+SYSTEM_NAME = "Switchboard"  # the sender name of automatic replies
 INBOX_LIMIT = 200
 
 
@@ -101,7 +104,10 @@ def _store(session: Session, conversation: Conversation, *, sender_type: str, se
             raise
         session.refresh(conversation)
         return Posted(conversation, stored, is_new=False)
-    conversation.last_seq, conversation.updated_at = seq, now
+    # Known, not changed: a plain assignment would mark the row dirty, and the next commit of this
+    # session would write this (by then maybe stale) last_seq back over later senders' increments.
+    set_committed_value(conversation, "last_seq", seq)
+    set_committed_value(conversation, "updated_at", now)
     return Posted(conversation, message, is_new=True)
 
 
@@ -111,22 +117,40 @@ def resent(session: Session, conversation: Conversation, client_id: str) -> Post
     return Posted(conversation, stored, is_new=False) if stored is not None else None
 
 
+def content_extras(body: str, attachment: dict | None) -> dict | None:
+    """What a person's message carries besides its text: a file (the body is then its name, shown
+    as typed), or the text's formatting as sanitised HTML (plain text needs none)."""
+    if attachment is not None:
+        return {"attachment": attachment}
+    html = rich_text.formatted_html(body)
+    return {"html": html} if html else None
+
+
 def post_visitor_message(session: Session, visitor: Visitor, conversation: Conversation, *, client_id: str,
-                         body: str) -> Posted:
+                         body: str, attachment: dict | None = None) -> Posted:
     return _store(session, conversation, sender_type=VISITOR, sender_id=visitor.id,
-                  sender_name=visitor.nickname, client_id=client_id, body=body)
+                  sender_name=visitor.nickname, client_id=client_id, body=body,
+                  extras=content_extras(body, attachment))
 
 
 def post_agent_message(session: Session, agent: User, conversation: Conversation, *, client_id: str,
-                       body: str) -> Posted:
+                       body: str, attachment: dict | None = None) -> Posted:
     return _store(session, conversation, sender_type=AGENT, sender_id=agent.id,
-                  sender_name=agent.display_name, client_id=client_id, body=body)
+                  sender_name=agent.display_name, client_id=client_id, body=body,
+                  extras=content_extras(body, attachment))
 
 
 def post_bot_message(session: Session, conversation: Conversation, body: str, bot_name: str,
                      extras: dict | None = None) -> Posted:
     return _store(session, conversation, sender_type=BOT, sender_id=None, sender_name=bot_name,
                   client_id=f"bot-{uuid.uuid4().hex}", body=body, extras=extras)
+
+
+def post_system_message(session: Session, conversation: Conversation, body: str, client_id: str,
+                        extras: dict | None = None) -> Posted:
+    """An automatic reply; a fixed ``client_id`` (a timer's) stores it at most once."""
+    return _store(session, conversation, sender_type=SYSTEM, sender_id=None, sender_name=SYSTEM_NAME,
+                  client_id=client_id, body=body, extras=extras)
 
 
 def messages_after(session: Session, conversation: Conversation, after_seq: int = 0,

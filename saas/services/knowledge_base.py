@@ -16,6 +16,7 @@ from tenants import current_tenant
 
 from ..models import BotTurn, Department, KnowledgeEntry, KnowledgeVersion, utcnow
 from ..models.knowledge import ANSWERED
+from . import rich_text
 from .errors import Invalid, NotFound
 from .knowledge import Entry, KnowledgeMatcher
 
@@ -29,8 +30,7 @@ ANSWER_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 
 
 def sanitise_answer(html: str) -> str:
-    return nh3.clean(html, tags=ANSWER_TAGS, attributes=ANSWER_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer nofollow")
+    return rich_text.sanitise(html, ANSWER_TAGS, ANSWER_ATTRIBUTES)
 
 
 def _plain(value, field: str, limit: int, required: bool = True) -> str:

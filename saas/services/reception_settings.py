@@ -24,7 +24,8 @@ MODE_LABELS = {
     HUMAN_FIRST: "Human first, the bot while waiting",
 }
 ASSIGNMENT_LABELS = {AUTO: "Automatic", MANUAL: "Manual (agents pick from the queue)"}
-CHANNEL_LABELS = {"web": "Website", "mobile_web": "Mobile website", "app": "App", "sms": "SMS", "api": "API"}
+CHANNEL_LABELS = {"web": "Website", "mobile_web": "Mobile website", "app": "App", "phone": "Phone", "sms": "SMS",
+                  "api": "API"}
 
 # How each pre-chat field is asked, as the settings form offers it.
 NOT_ASKED, OPTIONAL, REQUIRED = "", "optional", "required"

@@ -18,7 +18,7 @@ from ..models.knowledge import ANSWERED as ANSWERED_OUTCOME
 from ..models.knowledge import FALLBACK as FALLBACK_OUTCOME
 from ..models.knowledge import HANDED_OVER as HANDED_OVER_OUTCOME
 from ..models.reception import BOT_FIRST, BOT_ONLY, HUMAN_FIRST, MANUAL, ONLINE
-from . import bot, conversations, reception
+from . import auto_replies, bot, conversations, reception, tracking
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 SYSTEM, VISITOR_ACTOR, AGENT_ACTOR, BOT_ACTOR = "system", "visitor", "agent", "bot"
@@ -118,6 +118,7 @@ def _assign(session: Session, conversation: Conversation, agent: User, actor_typ
     conversation.handler, conversation.assigned_agent_id, conversation.waiting_since = AGENT_HANDLER, agent.id, None
     agent.last_assigned_at = now
     record(session, conversation, "assigned", actor_type, actor_id, agent_id=agent.id, waited_seconds=round(waited, 3))
+    auto_replies.assigned(session, conversation)
     outcome.changed(conversation)
     outcome.assigned.append((conversation, agent))
     outcome.queues.add(conversation.department_id)
@@ -232,6 +233,7 @@ def _wait_for_human(session: Session, conversation: Conversation, kind: str, act
     conversation.handler, conversation.waiting_since = QUEUE_HANDLER, utcnow()
     conversation.assigned_agent_id = None
     record(session, conversation, kind, actor_type, actor_id, department_id=conversation.department_id)
+    auto_replies.queued(session, conversation)
     # Joining the back of a queue moves nobody else's place (see anyone_behind for the exception).
     outcome.changed(conversation)
 
@@ -248,14 +250,15 @@ def _bot_keeps_company(session: Session, conversation: Conversation, outcome: Ou
         outcome.changed(conversation)
 
 
-def open_conversation(session: Session, visitor: Visitor, *, channel: str = "web", department_id=None,
+def open_conversation(session: Session, visitor: Visitor, *, channel: str | None = None, department_id=None,
                       prechat: dict | None = None) -> tuple[Conversation, Outcome]:
-    """Start the visitor's conversation (or return the open one) and route it by reception mode."""
+    """Start the visitor's conversation (or return the open one) and route it by reception mode.
+    The channel defaults to the one the visitor's current visit came on (web, mobile_web, app...)."""
     outcome = Outcome()
     current = conversations.latest_for_visitor(session, visitor)
     if current is not None and current.status == OPEN:
         return current, outcome
-    channel = reception.clean_channel(channel)
+    channel = reception.clean_channel(channel or tracking.channel_of(session, visitor) or "web")
     department = reception.department_for_visitor(session, department_id)
     answers = reception.clean_prechat(session, prechat)
     for key, value in answers.items():
@@ -268,6 +271,11 @@ def open_conversation(session: Session, visitor: Visitor, *, channel: str = "web
     session.flush()
     record(session, conversation, "created", VISITOR_ACTOR, visitor.id, channel=channel,
            department_id=conversation.department_id)
+    if auto_replies.conversation_opened(session, conversation, outcome):
+        # Outside business hours: kept as a left message for agents to pick up later.
+        _wait_for_human(session, conversation, "queued", SYSTEM, None, outcome)
+        session.commit()
+        return conversation, outcome
     mode = reception.mode_for(session, channel, department)
     if mode in (BOT_ONLY, BOT_FIRST):
         conversation.handler = BOT_HANDLER
@@ -464,9 +472,16 @@ def close(session: Session, actor: User, conversation_id) -> Outcome:
     if conversation.status == CLOSED:
         return outcome
     _may_handle(actor, conversation)
+    return finish(session, conversation, AGENT_ACTOR, actor.id)
+
+
+def finish(session: Session, conversation: Conversation, actor_type: str, actor_id: int | None) -> Outcome:
+    """Close an open conversation (by an agent, or by the system for an idle visitor)."""
+    outcome = Outcome()
     held_by = conversation.assigned_agent_id if conversation.handler == AGENT_HANDLER else None
     conversation.status, conversation.closed_at, conversation.waiting_since = CLOSED, utcnow(), None
-    record(session, conversation, "closed", AGENT_ACTOR, actor.id)
+    record(session, conversation, "closed", actor_type, actor_id)
+    auto_replies.closed(session, conversation)
     outcome.changed(conversation)
     outcome.queues.add(conversation.department_id)
     session.commit()
@@ -502,9 +517,44 @@ def agent_left(session: Session, agent: User) -> Outcome:
     return outcome
 
 
-def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_length: int):
-    """A visitor message: stored in the right conversation, then the bot's turn if it holds it.
-    Returns (the visitor's Posted, Outcome). A resend is answered with the stored message."""
+def start_with_agent(session: Session, visitor: Visitor, agent_id: int) -> tuple[Conversation, Outcome]:
+    """An accepted invitation: the visitor's open conversation (queued or with the bot), or a new
+    one, goes to the inviting agent if they are online with a free slot; otherwise it is routed
+    like any other (the queue keeps the visitor's place)."""
+    current = conversations.latest_for_visitor(session, visitor)
+    if current is not None and current.status == OPEN and current.handler == AGENT_HANDLER:
+        return current, Outcome()
+    agent = session.scalar(select(User).where(User.id == agent_id).with_for_update())
+    if agent is None or not agent.is_enabled or agent.presence != ONLINE or load(session, agent.id) >= capacity(
+            session, agent):
+        session.rollback()
+        if current is not None and current.status == OPEN:
+            return current, Outcome()
+        return open_conversation(session, visitor)
+    outcome = Outcome()
+    if current is not None and current.status == OPEN:
+        conversation = session.scalar(select(Conversation).where(Conversation.id == current.id)
+                                      .with_for_update(of=Conversation))
+        if conversation.handler == AGENT_HANDLER:  # assigned meanwhile
+            session.rollback()
+            return conversation, outcome
+    else:
+        channel = tracking.channel_of(session, visitor) or "web"
+        conversation = Conversation(visitor_id=visitor.id, channel=channel, status=OPEN, handler=QUEUE_HANDLER)
+        session.add(conversation)
+        session.flush()
+        record(session, conversation, "created", VISITOR_ACTOR, visitor.id, channel=channel, department_id=None,
+               invited_by=agent.id)
+    _assign(session, conversation, agent, VISITOR_ACTOR, visitor.id, outcome)
+    session.commit()
+    return conversation, outcome
+
+
+def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_length: int,
+                 attachment: dict | None = None):
+    """A visitor message: stored in the right conversation, then the bot's turn if it holds it
+    (not for a file: the bot cannot read one). Returns (the visitor's Posted, Outcome). A resend
+    is answered with the stored message."""
     client_id = conversations.clean_client_id(client_id)
     body = conversations.clean_body(body, max_length)
     latest = conversations.latest_for_visitor(session, visitor)
@@ -512,14 +562,18 @@ def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_len
     if resent is not None:
         return resent, Outcome()
     conversation, outcome = conversation_for_message(session, visitor)
-    posted = conversations.post_visitor_message(session, visitor, conversation, client_id=client_id, body=body)
+    posted = conversations.post_visitor_message(session, visitor, conversation, client_id=client_id, body=body,
+                                                attachment=attachment)
     outcome.posted.append(posted)
     if posted.is_new:
+        auto_replies.visitor_spoke(session, conversation)
+    if posted.is_new and attachment is None:
         outcome.merge(bot_turn(session, conversation, body))
     return posted, outcome
 
 
-def agent_reply(session: Session, agent: User, conversation_id, *, client_id, body, max_length: int):
+def agent_reply(session: Session, agent: User, conversation_id, *, client_id, body, max_length: int,
+                attachment: dict | None = None):
     """An agent message. Answering a waiting conversation takes it (as ``pick``); admins may also
     write into a colleague's conversation. Returns (the agent's Posted, Outcome)."""
     client_id = conversations.clean_client_id(client_id)
@@ -535,6 +589,9 @@ def agent_reply(session: Session, agent: User, conversation_id, *, client_id, bo
     if conversation.handler != AGENT_HANDLER:
         outcome.merge(pick(session, agent, conversation.id))
         session.refresh(conversation)
-    posted = conversations.post_agent_message(session, agent, conversation, client_id=client_id, body=body)
+    posted = conversations.post_agent_message(session, agent, conversation, client_id=client_id, body=body,
+                                              attachment=attachment)
     outcome.posted.append(posted)
+    if posted.is_new:
+        auto_replies.agent_spoke(session, conversation)
     return posted, outcome

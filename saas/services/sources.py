@@ -22,9 +22,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
+from ..models.reception import CHANNELS  # the one list of channels; re-exported
+
 __all__ = [
     "KINDS", "CHANNELS", "MAX_URL_CHARS", "MAX_UA_CHARS", "MAX_TERMS_CHARS", "MAX_LANDING_CHARS",
-    "Source", "Device", "parse_source", "parse_user_agent", "channel_for",
+    "Source", "Device", "parse_source", "parse_user_agent", "channel_for", "page_url", "plain_text",
 ]
 
 MAX_URL_CHARS = 8192        # longer URLs are cut before any parsing
@@ -35,7 +37,6 @@ _MAX_HOST_CHARS = 253
 _MAX_QUERY_PAIRS = 256
 
 KINDS = ("search", "social", "referral", "campaign", "direct", "internal")
-CHANNELS = ("web", "mobile_web", "app", "phone", "sms", "api")
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,19 @@ def _host_key(host: object) -> str | None:
     host = host.partition("/")[0]
     normal = _normalise_host(host)
     return _strip_www(normal) if normal else None
+
+
+def page_url(value: object, limit: int = MAX_URL_CHARS) -> str | None:
+    """An http(s) URL as reported by a browser, cut to ``limit`` characters; anything else
+    (``javascript:``, ``data:``, relative junk, not a string) is None."""
+    if _split_url(value) is None:
+        return None
+    return _as_text(value, limit)
+
+
+def plain_text(value: object, limit: int) -> str | None:
+    """Untrusted text (a page title...) without controls or bidi marks, cut to ``limit``."""
+    return _as_text(value, limit)
 
 
 # --------------------------------------------------------------------------------------------

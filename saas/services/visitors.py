@@ -30,7 +30,7 @@ def issue_token(tenant: TenantRef, visitor: Visitor) -> str:
     return _serializer().dumps({"t": tenant.id, "v": visitor.public_id})
 
 
-def _public_id_from(tenant: TenantRef, token: str) -> str:
+def public_id_from(tenant: TenantRef, token: str) -> str:
     try:
         data = _serializer().loads(token)
     except BadSignature as error:
@@ -47,8 +47,10 @@ def friendly_nickname() -> str:
 def identify(session: Session, tenant: TenantRef, token: str | None) -> Visitor:
     """The visitor a widget token names, or a new anonymous visitor when there is no token."""
     if token:
-        public_id = _public_id_from(tenant, token)
+        public_id = public_id_from(tenant, token)
         visitor = session.scalar(select(Visitor).where(Visitor.public_id == public_id))
+        if visitor is not None and visitor.merged_into_id is not None:
+            visitor = session.get(Visitor, visitor.merged_into_id)  # identified since: the known contact
         if visitor is not None:
             visitor.last_seen_at = utcnow()
             session.commit()

@@ -15,10 +15,17 @@ def healthz():
     return {"status": "ok"}
 
 
+# The demo shop's other pages, so a visitor has somewhere to browse (and a trail to leave).
+DEMO_PAGES = {"tents": "Tents", "packs": "Packs", "boots": "Boots"}
+
+
 @bp.route("/demo/<slug>")
-def demo_site(slug: str):
+@bp.route("/demo/<slug>/<page>")
+def demo_site(slug: str, page: str | None = None):
     """A stand-in for a tenant's own website, with the one-line widget snippet embedded."""
     tenant = registry.find_by_slug(slug)
     if tenant is None or not tenant.is_active:
         abort(404, description="No such workspace.")
-    return render_template("site/demo.html", tenant=tenant)
+    if page is not None and page not in DEMO_PAGES:
+        abort(404, description="No such page.")
+    return render_template("site/demo.html", tenant=tenant, page_title=DEMO_PAGES.get(page), pages=DEMO_PAGES)

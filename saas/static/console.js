@@ -56,6 +56,10 @@
   var outbox = new Map(); // conversation id -> Map(client_id -> {conversation_id, client_id, body, state, error})
 
   var socket = window.io('/agent', { auth: { tenant: root.dataset.tenant }, transports: ['websocket', 'polling'] });
+  // Console add-ons (the visitor panel) share this one connection.
+  window.SwitchboardConsole = { socket: socket, openConversation: function (id) { openConversation(id); },
+    // For console_engagement.js: acknowledged requests, notices, and the conversation on screen.
+    request: request, showNotice: showNotice, current: function () { return current ? current.conv : null; } };
 
   // ---------- small helpers ----------
 
@@ -386,7 +390,7 @@
     time.dateTime = parseTime(message.created_at).toISOString();
     if (type !== 'visitor') meta.append(el('span', 'sender', message.sender.name), ' · ');
     meta.append(time);
-    node.append(meta, el('div', 'body', message.body));
+    node.append(meta, window.SwitchboardContent.body(message)); // text, formatting, image or file
     var offered = type === 'bot' ? suggestionLabels(message.extras) : [];
     if (offered.length) node.appendChild(el('span', 'meta suggested', 'Suggested: ' + offered.join(' · ')));
     return node;
@@ -555,6 +559,7 @@
     renderPane();
     loadMessages();
     composerEl.focus();
+    root.dispatchEvent(new CustomEvent('conversation:opened', { detail: { id: id } }));
   }
 
   // ---------- transfer and close ----------

@@ -1,9 +1,9 @@
 // Switchboard chat widget. Any website embeds it with one line:
 //   <script src="https://HOST/widget.js" data-key="WIDGET_KEY" async></script>
 // It lives in a Shadow DOM so the host page's CSS and ours never touch, and it puts every
-// message on the page with textContent: bodies and names are untrusted. The one rich content, a
-// knowledge-base answer's HTML (sanitised by the server), is rebuilt node by node from an allow-list,
-// never assigned as markup.
+// message on the page with textContent: bodies and names are untrusted. Rich content — a
+// knowledge-base answer's HTML, a formatted message's HTML (both sanitised by the server) — is
+// rebuilt node by node from an allow-list, never assigned as markup.
 (function () {
   'use strict';
 
@@ -35,6 +35,8 @@
   var UNSHOWN = { SCRIPT: true, STYLE: true, TEMPLATE: true }; // their text is code, not words: dropped
   var LINK_PROTOCOLS = ['http:', 'https:', 'mailto:'];
   var IMAGE_PROTOCOLS = ['http:', 'https:'];
+  var EMOJI = ['😀', '😂', '😊', '😍', '😉', '😎', '🤔', '😅', '😢', '😮', '🙏', '👍', '👎', '👏', '👋', '🙌',
+    '💪', '🎉', '❤️', '💯', '✅', '❌', '⭐', '🔥', '📦', '🚚', '💳', '📄', '📎', '⏰', '☕', '🙂'];
 
   var CSS = [
     ':host { all: initial; }',
@@ -86,6 +88,19 @@
     '.rich pre { white-space: pre-wrap; padding: 6px 8px; border-radius: 6px; background: #f1f5f9; }',
     '.rich pre code { padding: 0; background: none; }',
     '.rich blockquote { padding-left: 8px; border-left: 3px solid #cbd5e1; color: #4b5563; }',
+    '.from-visitor .rich a { color: #fff; }',
+    '.attachment { padding: 4px; background: #fff !important; border-color: #e5e7eb !important; }',
+    '.thumb { display: block; max-width: 220px; max-height: 160px; width: auto; height: auto; border-radius: 10px; }',
+    '.file-card { display: flex; align-items: center; gap: 6px; padding: 4px 8px; color: #111827; text-decoration: none; }',
+    '.file-name { font-weight: 600; overflow-wrap: anywhere; }',
+    '.file-size { color: #6b7280; font-size: 12px; white-space: nowrap; }',
+    '.tool { flex: none; width: 34px; padding: 0; border: 1px solid #cbd5e1; border-radius: 10px; background: #fff;',
+    '  font-size: 17px; cursor: pointer; }',
+    '.tool:hover { background: #f1f5f9; }',
+    '.emoji-grid { display: grid; grid-template-columns: repeat(8, 1fr); gap: 2px; padding: 6px 10px;',
+    '  border-top: 1px solid #e5e7eb; background: #fff; }',
+    '.emoji { height: 32px; border: 0; border-radius: 6px; background: transparent; font-size: 18px; cursor: pointer; }',
+    '.emoji:hover { background: #dbeafe; }',
     '.choices { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 4px; }',
     '.choice { padding: 5px 10px; border: 1px solid #2563eb; border-radius: 14px; background: #fff; color: #1d4ed8;',
     '  font-size: 13px; text-align: left; cursor: pointer; }',
@@ -120,6 +135,28 @@
     '.send { padding: 0 16px; border: 0; border-radius: 10px; background: #2563eb; color: #fff;',
     '  font-size: 14px; font-weight: 600; cursor: pointer; }',
     '.send:hover { background: #1d4ed8; }',
+    '.invitation { position: fixed; right: 20px; bottom: 92px; z-index: 2147483002; width: 300px;',
+    '  max-width: calc(100vw - 40px); padding: 14px 16px; background: #fff; color: #111827; font-size: 14px;',
+    '  border-radius: 14px; box-shadow: 0 12px 40px rgba(15, 23, 42, .28); }',
+    '.invitation p { margin: 0 0 10px; white-space: pre-wrap; overflow-wrap: anywhere; }',
+    '.invitation .from { font-size: 12px; color: #6b7280; margin-bottom: 4px; }',
+    '.invitation .answers { display: flex; gap: 8px; }',
+    '.invitation .send { padding: 8px 14px; }',
+    '.typing { margin: 0; padding: 0 16px; font-size: 12px; font-style: italic; color: #6b7280; background: #f8fafc; }',
+    '.typing:not(:empty) { padding: 4px 16px; }',
+    '.receipt { font-size: 11px; color: #6b7280; }',
+    '.csat { flex-direction: column; gap: 8px; max-height: 55%; overflow-y: auto; }',
+    '.csat p { margin: 0; font-weight: 600; }',
+    '.csat textarea { flex: none; height: 54px; }',
+    '.csat .send { align-self: flex-start; padding: 8px 16px; }',
+    '.csat .csat-note { font-weight: 400; font-size: 12px; color: #374151; }',
+    '.scores, .tags { display: flex; flex-wrap: wrap; gap: 6px; }',
+    '.score { padding: 4px 10px; border: 1px solid #cbd5e1; border-radius: 14px; background: #fff; color: #111827;',
+    '  font-size: 13px; cursor: pointer; }',
+    '.score.star { padding: 0 4px; border: 0; font-size: 26px; line-height: 1; color: #cbd5e1; }',
+    '.score.star.lit { color: #f59e0b; }',
+    '.score[aria-pressed="true"]:not(.star), .tags .choice[aria-pressed="true"] {',
+    '  background: #2563eb; border-color: #2563eb; color: #fff; }',
     '@media (max-width: 480px) {',
     '  .panel { inset: 0; width: 100%; max-width: none; height: 100%; max-height: none; border-radius: 0; }',
     '  textarea, .start input, .start select { font-size: 16px; }', // below 16px, iOS zooms the whole page on focus
@@ -185,6 +222,19 @@
     return node;
   }
 
+  // An outline paperclip drawn, not typed: few fonts on Linux carry the emoji.
+  function paperclip() {
+    var svgNs = 'http://www.w3.org/2000/svg';
+    var svg = document.createElementNS(svgNs, 'svg');
+    var path = document.createElementNS(svgNs, 'path');
+    [['viewBox', '0 0 24 24'], ['width', '18'], ['height', '18'], ['fill', 'none'], ['stroke', 'currentColor'],
+     ['stroke-width', '2'], ['stroke-linecap', 'round'], ['stroke-linejoin', 'round'], ['aria-hidden', 'true']]
+      .forEach(function (pair) { svg.setAttribute(pair[0], pair[1]); });
+    path.setAttribute('d', 'M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48');
+    svg.appendChild(path);
+    return svg;
+  }
+
   // ---------- the UI ----------
 
   var ui = {};
@@ -229,9 +279,18 @@
     ui.form = el('form', {});
     ui.input = el('textarea', { 'data-sb': 'input', 'aria-label': 'Type your message', placeholder: 'Type your message…', rows: '1' });
     ui.send = el('button', { type: 'submit', class: 'send', 'data-sb': 'send' }, 'Send');
-    ui.form.append(ui.input, ui.send);
-    ui.panel.append(header, statusBar, ui.note, ui.start, ui.messages, ui.error, ui.form);
-    shadow.append(style, ui.launcher, ui.panel);
+    ui.emojiButton = el('button', { type: 'button', class: 'tool', 'data-sb': 'emoji-open', 'aria-label': 'Insert emoji',
+      'aria-expanded': 'false' }, '😊');
+    ui.attach = el('button', { type: 'button', class: 'tool', 'data-sb': 'attach', 'aria-label': 'Send a file' });
+    ui.attach.appendChild(paperclip());
+    ui.fileInput = el('input', { type: 'file', 'data-sb': 'file-input', hidden: '' });
+    ui.emojiGrid = el('div', { class: 'emoji-grid', 'data-sb': 'emoji-grid', role: 'group', 'aria-label': 'Emoji', hidden: '' });
+    EMOJI.forEach(function (emoji) {
+      ui.emojiGrid.appendChild(el('button', { type: 'button', class: 'emoji', 'aria-label': 'Insert ' + emoji }, emoji));
+    });
+    ui.form.append(ui.emojiButton, ui.attach, ui.fileInput, ui.input, ui.send);
+    ui.panel.append(header, statusBar, ui.note, ui.start, ui.messages, ui.error, ui.emojiGrid, ui.form);
+    shadow.append(style, ui.launcher, ui.panel, buildInvitation());
     document.body.appendChild(host);
 
     ui.launcher.addEventListener('click', function () { if (state.open) closePanel(); else openPanel(); });
@@ -249,6 +308,25 @@
       if (event.target === ui.department) showDepartmentHint();
     });
     ui.human.addEventListener('click', function () { requestHuman(); });
+    ui.emojiButton.addEventListener('click', function () { toggleEmoji(ui.emojiGrid.hidden); });
+    ui.emojiGrid.addEventListener('click', function (event) {
+      var button = event.target.closest('button.emoji');
+      if (!button) return;
+      ui.input.setRangeText(button.textContent, ui.input.selectionStart, ui.input.selectionEnd, 'end');
+      ui.input.focus();
+      toggleEmoji(false);
+    });
+    ui.attach.addEventListener('click', function () { ui.fileInput.click(); });
+    ui.fileInput.addEventListener('change', function () {
+      Array.from(ui.fileInput.files).forEach(uploadFile);
+      ui.fileInput.value = '';
+    });
+    ui.input.addEventListener('paste', function (event) {
+      var files = Array.from((event.clipboardData && event.clipboardData.files) || []);
+      if (!files.length) return; // text pastes as usual
+      event.preventDefault();
+      files.forEach(uploadFile);
+    });
     ui.messages.addEventListener('click', function (event) {
       var button = event.target.closest('button.retry');
       var node = button && button.closest('[data-client-id]');
@@ -443,6 +521,7 @@
     if (state.ids.has(message.id)) return;
     var stale = state.byClientId.get(message.client_id); // our own pending copy, if any
     var node = bubble(message.sender.type === 'visitor', message.sender.name, message.body);
+    if (message.sender.type === 'visitor' || message.sender.type === 'agent') decorateContent(node, message);
     if (message.sender.type === 'bot') {
       node.classList.add('from-bot');
       decorateBotMessage(node, message);
@@ -565,6 +644,10 @@
     var changed = ui.start.hidden === showForm;
     ui.start.hidden = !showForm;
     ui.form.hidden = showForm;
+    if (ui.leave) {
+      ui.leave.hidden = !leaveWanted();
+      if (!ui.leave.hidden) ui.start.hidden = ui.form.hidden = true;
+    }
     ui.messages.hidden = showForm && !ui.messages.firstElementChild; // earlier messages stay readable
     refreshChoices();
     if (changed && state.open && hadFocus) focusComposerOrForm();
@@ -635,6 +718,58 @@
     ui.startError.hidden = false;
   }
 
+  // ---------- nobody can answer (outside business hours, no agent online): leave a message ----------
+
+  function buildLeaveForm() {
+    ui.leave = el('form', { class: 'start', 'data-sb': 'leave-form', 'aria-label': 'Leave a message', novalidate: '',
+      hidden: '' });
+    ui.leaveNote = el('p', { 'data-sb': 'leave-note' });
+    ui.leaveName = el('input', { type: 'text', autocomplete: 'name', 'data-sb': 'leave-name', maxlength: '80' });
+    ui.leaveEmail = el('input', { type: 'email', autocomplete: 'email', 'data-sb': 'leave-email', maxlength: '254' });
+    ui.leaveBody = el('textarea', { 'data-sb': 'leave-body', rows: '3' });
+    ui.leaveError = el('p', { class: 'error', role: 'alert', hidden: '' });
+    ui.leaveButton = el('button', { type: 'submit', class: 'send', 'data-sb': 'leave-send' }, 'Send message');
+    ui.leave.append(ui.leaveNote, labelled('Name', true, ui.leaveName), labelled('Email', true, ui.leaveEmail),
+      labelled('Message', true, ui.leaveBody), ui.leaveError, ui.leaveButton);
+    ui.leave.addEventListener('submit', function (event) { event.preventDefault(); leaveMessage(); });
+    ui.start.after(ui.leave);
+  }
+
+  // From 'session': {open, reason, message}; closed means the form instead of the chat.
+  function offerLeaveMessage(availability) {
+    state.unavailable = availability && availability.open === false ? availability : null;
+    if (state.unavailable && !ui.leave) buildLeaveForm();
+    if (state.unavailable) {
+      ui.leaveNote.textContent = state.unavailable.message || 'Nobody can answer right now: leave us a message.';
+    }
+  }
+
+  function leaveWanted() {
+    return !!state.unavailable && (!state.routing || state.routing.status === 'closed');
+  }
+
+  function leaveMessage() {
+    ui.leaveError.hidden = true;
+    if (!socket || !socket.connected) { showLeaveError('Not connected yet — please try again in a moment.'); return; }
+    ui.leaveButton.disabled = true;
+    request('message:leave', { client_id: newClientId(), name: ui.leaveName.value, email: ui.leaveEmail.value,
+      body: ui.leaveBody.value }, function (ack) {
+      ui.leaveButton.disabled = false;
+      state.unavailable = null;
+      addMessage(ack.message, false);
+      ui.note.textContent = 'Thanks! We will answer at ' + ack.conversation.visitor.email + '.';
+      render();
+    }, function (error) {
+      ui.leaveButton.disabled = false;
+      showLeaveError(error.message);
+    });
+  }
+
+  function showLeaveError(message) {
+    ui.leaveError.textContent = message;
+    ui.leaveError.hidden = false;
+  }
+
   // From the status bar's button, or the bot's "Talk to a human" offer (`button`).
   function requestHuman(button) {
     var buttons = [ui.human];
@@ -650,6 +785,72 @@
       refreshChoices();
       showError(error.message);
     });
+  }
+
+  // ---------- what a person's message holds beyond text: formatting, an image, a file ----------
+
+  function fileUrl(attachment) {
+    return ORIGIN + '/widget/files/' + encodeURIComponent(attachment.id) + '?key=' + encodeURIComponent(KEY) +
+      '&token=' + encodeURIComponent(store.get(TOKEN_KEY) || '');
+  }
+
+  function formatSize(bytes) {
+    if (bytes < 1024) return bytes + ' B';
+    if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + ' KB';
+    return (bytes / (1024 * 1024)).toFixed(1) + ' MB';
+  }
+
+  function attachmentView(attachment) {
+    var url = fileUrl(attachment);
+    var view = el('div', { class: 'body attachment', 'data-sb': 'attachment' });
+    if (attachment.is_image) {
+      var link = el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', title: 'Open full size' });
+      var image = el('img', { class: 'thumb', src: url, alt: attachment.name, loading: 'lazy' });
+      if (attachment.width && attachment.height) { image.width = attachment.width; image.height = attachment.height; }
+      link.appendChild(image);
+      view.appendChild(link);
+    } else {
+      var card = el('a', { class: 'file-card', href: url, download: attachment.name });
+      card.append(el('span', {}, '📄'), el('span', { class: 'file-name' }, attachment.name),
+        el('span', { class: 'file-size' }, formatSize(attachment.size)));
+      view.appendChild(card);
+    }
+    return view;
+  }
+
+  // The server rendered the formatting and sanitised it (nh3); it is still rebuilt from the allow-list.
+  function decorateContent(node, message) {
+    var extras = message.extras && typeof message.extras === 'object' ? message.extras : {};
+    var attachment = extras.attachment;
+    if (attachment && typeof attachment.id === 'string' && typeof attachment.name === 'string') {
+      node.querySelector('.body').replaceWith(attachmentView(attachment));
+    } else if (typeof extras.html === 'string' && extras.html) {
+      var rich = richAnswer(extras.html);
+      rich.dataset.sb = 'rich';
+      node.querySelector('.body').replaceWith(rich);
+    }
+  }
+
+  function toggleEmoji(open) {
+    ui.emojiGrid.hidden = !open;
+    ui.emojiButton.setAttribute('aria-expanded', String(open));
+  }
+
+  function uploadFile(file) {
+    var data = new FormData();
+    data.append('key', KEY);
+    data.append('token', store.get(TOKEN_KEY) || '');
+    data.append('client_id', newClientId());
+    data.append('file', file, file.name || 'pasted-image');
+    ui.error.hidden = true;
+    ui.note.textContent = 'Sending ' + (file.name || 'image') + '…';
+    fetch(ORIGIN + '/widget/upload', { method: 'POST', body: data })
+      .then(function (response) { return response.json(); })
+      .then(function (ack) {
+        if (ack.ok) addMessage(ack.message, false); else showError(ack.error.message);
+      })
+      .catch(function () { showError('The file could not be sent. Check your connection and try again.'); })
+      .then(function () { ui.note.textContent = 'Ask us anything — we reply right here.'; });
   }
 
   function retry(entry) {
@@ -731,13 +932,14 @@
         departments: session.departments || [],
         fields: session.prechat_fields || [],
       });
+      offerLeaveMessage(session.availability);
       if (session.state) setRouting(session.state); else render();
     });
     socket.on('connect', function () {
       badTokenRetried = false;
       ui.launcher.hidden = false;
       ui.note.textContent = 'Ask us anything — we reply right here.';
-      loadHistory();
+      identifyUser(function () { loadHistory(); reportPageOnConnect(); });
     });
     socket.on('disconnect', function () {
       ui.note.textContent = 'Connection lost — reconnecting…';
@@ -763,6 +965,306 @@
       if (state.gapFreeSeq < state.maxSeq) fillGapSoon();
     });
     socket.on('conversation:state', setRouting);
+    listenEngagement();
+    socket.on('invitation', showInvitation);
+  }
+
+  // ---------- before any chat: pages seen, time on page, who the site says this is, invitations ----------
+
+  var HEARTBEAT_MS = 15000;
+  var INVITATION_SHOWN_MS = 60000; // then it counts as ignored (the server agrees after 2 minutes)
+  var CHANNEL = script.dataset.channel || null; // an app's web view may declare "app"
+  var page = { url: null, referrer: document.referrer || null, viewId: null, visibleMs: 0, visibleSince: null };
+  var invitationTimer = null;
+
+  function visibleSeconds() {
+    return Math.floor((page.visibleMs + (page.visibleSince ? Date.now() - page.visibleSince : 0)) / 1000);
+  }
+
+  function heartbeat() {
+    if (!page.viewId || !socket || !socket.connected) return;
+    var viewId = page.viewId;
+    request('page:heartbeat', { page_view_id: viewId, seconds_on_page: visibleSeconds() }, function () {}, function (error) {
+      // The visitor changed (identified, or data erased): this page belongs to the new one.
+      if (error.code === 'page_view_not_found' && page.viewId === viewId) { page.viewId = null; sendPageView(); }
+    });
+  }
+
+  function sendPageView() {
+    if (!socket || !socket.connected || !page.url) return;
+    var url = page.url;
+    request('page:view', { url: url, title: document.title || '', referrer: page.referrer, language: navigator.language || null,
+      channel: CHANNEL }, function (ack) {
+      if (page.url === url) page.viewId = ack.page_view_id;
+      if (ack.invitation) showInvitation(ack.invitation);
+    }, function () {});
+  }
+
+  function pageChanged() {
+    var url = window.location.href;
+    if (url === page.url) return;
+    heartbeat(); // the time spent on the page being left
+    if (page.url) page.referrer = page.url;
+    page.url = url;
+    page.viewId = null;
+    page.visibleMs = 0;
+    page.visibleSince = document.visibilityState === 'visible' ? Date.now() : null;
+    sendPageView();
+  }
+
+  function reportPageOnConnect() {
+    if (!page.viewId) sendPageView();
+  }
+
+  // Single-page apps change the address with pushState/replaceState (no event fires for those) or
+  // the back button (popstate). The title is read a moment later, once the app has set it.
+  function watchPages() {
+    ['pushState', 'replaceState'].forEach(function (name) {
+      var original = window.history[name];
+      window.history[name] = function () {
+        var result = original.apply(this, arguments);
+        setTimeout(pageChanged, 50);
+        return result;
+      };
+    });
+    window.addEventListener('popstate', function () { setTimeout(pageChanged, 50); });
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'visible') {
+        if (!page.visibleSince) page.visibleSince = Date.now();
+      } else if (page.visibleSince) {
+        page.visibleMs += Date.now() - page.visibleSince;
+        page.visibleSince = null;
+        heartbeat();
+      }
+    });
+    setInterval(heartbeat, HEARTBEAT_MS);
+    pageChanged();
+  }
+
+  // The site may say who its logged-in user is: window.switchboardSettings = {user_id, user_hash, name, email},
+  // user_hash being hex(HMAC-SHA256(identity secret, user_id)) computed on the site's server.
+  function identifyUser(then) {
+    var given = window.switchboardSettings;
+    if (!given || !given.user_id || !given.user_hash) return then();
+    var claim = { user_id: String(given.user_id), user_hash: String(given.user_hash) };
+    if (given.name) claim.name = String(given.name);
+    if (given.email) claim.email = String(given.email);
+    request('visitor:identify', claim, function (ack) {
+      store.set(TOKEN_KEY, ack.token);
+      if (ack.changed) forgetConversation(); // the known contact's conversations replace the anonymous one's
+      then();
+    }, function (error) {
+      console.warn('Switchboard: the user was not identified: ' + error.message);
+      then();
+    });
+  }
+
+  function forgetConversation() {
+    ui.messages.textContent = '';
+    state.ids = new Set();
+    state.byClientId = new Map();
+    state.routing = null;
+    state.loaded = false;
+    switchConversation(0);
+  }
+
+  function buildInvitation() {
+    ui.invitation = el('div', { class: 'invitation', role: 'dialog', 'aria-label': 'Invitation to chat',
+      'data-sb': 'invitation', hidden: '' });
+    ui.invitationFrom = el('p', { class: 'from' });
+    ui.invitationText = el('p', { 'data-sb': 'invitation-message' });
+    var answers = el('div', { class: 'answers' });
+    var accept = el('button', { type: 'button', class: 'send', 'data-sb': 'invitation-accept' }, 'Chat now');
+    var decline = el('button', { type: 'button', class: 'human', 'data-sb': 'invitation-decline' }, 'No thanks');
+    accept.addEventListener('click', function () { answerInvitation('accept'); });
+    decline.addEventListener('click', function () { answerInvitation('decline'); });
+    answers.append(accept, decline);
+    ui.invitation.append(ui.invitationFrom, ui.invitationText, answers);
+    return ui.invitation;
+  }
+
+  function showInvitation(invitation) {
+    if (!invitation || invitation.status !== 'pending') return;
+    ui.invitation.dataset.id = invitation.id;
+    ui.invitationFrom.textContent = invitation.agent_name ? invitation.agent_name + ' says:' : 'A message for you:';
+    ui.invitationText.textContent = invitation.message;
+    ui.invitation.hidden = false;
+    clearTimeout(invitationTimer);
+    invitationTimer = setTimeout(function () { answerInvitation('ignore'); }, INVITATION_SHOWN_MS);
+  }
+
+  function answerInvitation(decision) {
+    var id = Number(ui.invitation.dataset.id);
+    clearTimeout(invitationTimer);
+    ui.invitation.hidden = true;
+    if (!id || !socket || !socket.connected) return;
+    request('invitation:answer', { invitation_id: id, answer: decision }, function (ack) {
+      if (decision !== 'accept') return;
+      if (ack.state) setRouting(ack.state);
+      openPanel();
+      loadHistory();
+    }, function (error) {
+      if (decision === 'accept') { openPanel(); showError(error.message); }
+    });
+  }
+
+  // ---------- typing, read receipts and the satisfaction rating ----------
+
+  var TYPING_INTERVAL_MS = 250; // the draft preview goes out at most 4 times a second
+  var AGENT_TYPING_MS = 6000; // an agent's "typing" fades if its stop was lost
+  var engagement = { typingTimer: null, typingSentAt: 0, typingSent: '', agentTypingTimer: null, seenSent: 0,
+    seenConv: 0, agentsReadSeq: 0, rating: null, ratingKey: '', score: 0, tags: new Set() };
+
+  function buildEngagement() {
+    ui.typing = el('p', { class: 'typing', 'data-sb': 'typing', 'aria-live': 'polite' });
+    ui.csat = el('form', { class: 'csat', 'data-sb': 'rating', 'aria-label': 'Rate this conversation', hidden: '' });
+    ui.csatScores = el('div', { class: 'scores', role: 'group', 'aria-label': 'Your rating' });
+    ui.csatTags = el('div', { class: 'tags', role: 'group', 'aria-label': 'What stood out' });
+    ui.csatComment = el('textarea', { 'data-sb': 'rating-comment', 'aria-label': 'Comment (optional)',
+      placeholder: 'Anything else? (optional)', maxlength: '1000' });
+    ui.csatSend = el('button', { type: 'submit', class: 'send', 'data-sb': 'rating-submit' }, 'Send rating');
+    ui.csatNote = el('p', { class: 'csat-note', 'data-sb': 'rating-note', role: 'status' });
+    ui.csat.append(el('p', {}, 'How was this conversation?'), ui.csatScores, ui.csatTags, ui.csatComment,
+      ui.csatSend, ui.csatNote);
+    ui.form.before(ui.typing, ui.csat);
+
+    ui.input.addEventListener('input', reportTyping);
+    ui.form.addEventListener('submit', reportTyping); // after the composer was emptied: typing stopped
+    ui.input.addEventListener('keydown', function (event) { if (event.key === 'Enter') setTimeout(reportTyping); });
+    ui.launcher.addEventListener('click', reportSeen);
+    document.addEventListener('visibilitychange', reportSeen);
+    window.addEventListener('focus', reportSeen);
+    new MutationObserver(function () { reportSeen(); showRead(); }).observe(ui.messages, { childList: true });
+    ui.csatScores.addEventListener('click', function (event) {
+      var button = event.target.closest('button');
+      if (button) chooseScore(Number(button.dataset.score), []);
+    });
+    ui.csatTags.addEventListener('click', function (event) {
+      var button = event.target.closest('button');
+      if (!button) return;
+      var tag = button.textContent;
+      if (engagement.tags.has(tag)) engagement.tags.delete(tag); else engagement.tags.add(tag);
+      button.setAttribute('aria-pressed', String(engagement.tags.has(tag)));
+    });
+    ui.csat.addEventListener('submit', function (event) { event.preventDefault(); submitRating(); });
+  }
+
+  function reportTyping() {
+    var s = state.routing;
+    if (!socket || !socket.connected || !s || s.status !== 'open') return;
+    var draft = ui.input.value.slice(0, MAX_BODY);
+    var wait = engagement.typingSentAt + TYPING_INTERVAL_MS - Date.now();
+    if (draft && wait > 0) {
+      if (!engagement.typingTimer) {
+        engagement.typingTimer = setTimeout(function () { engagement.typingTimer = null; reportTyping(); }, wait);
+      }
+      return;
+    }
+    if (draft === engagement.typingSent) return;
+    engagement.typingSent = draft;
+    engagement.typingSentAt = Date.now();
+    socket.emit('typing', { draft: draft });
+  }
+
+  function showAgentTyping(push) {
+    if (push.conversation_id !== state.convId) return;
+    clearTimeout(engagement.agentTypingTimer);
+    ui.typing.textContent = push.typing ? (push.name || 'Agent') + ' is typing…' : '';
+    if (push.typing) engagement.agentTypingTimer = setTimeout(function () { ui.typing.textContent = ''; }, AGENT_TYPING_MS);
+  }
+
+  // The agent sees the visitor has read up to here: only while the chat is open and the page visible.
+  function reportSeen() {
+    if (!socket || !socket.connected || !state.open || document.visibilityState !== 'visible') return;
+    if (engagement.seenConv !== state.convId) { engagement.seenConv = state.convId; engagement.seenSent = -1; }
+    if (state.maxSeq <= engagement.seenSent) return;
+    var seq = state.maxSeq;
+    engagement.seenSent = seq;
+    request('conversation:seen', { seq: seq }, function (ack) {
+      if (ack.conversation_id === state.convId) showRead(ack.agents_read_seq);
+    }, function () { engagement.seenSent = 0; });
+  }
+
+  // "Read" under the visitor's newest message the team has read.
+  function showRead(readSeq) {
+    if (readSeq !== undefined) engagement.agentsReadSeq = Math.max(engagement.agentsReadSeq, readSeq);
+    var last = null;
+    ui.messages.querySelectorAll('.from-visitor[data-seq]').forEach(function (node) {
+      if (Number(node.dataset.conversation) === state.convId && Number(node.dataset.seq) <= engagement.agentsReadSeq) last = node;
+    });
+    var shown = ui.messages.querySelector('.receipt');
+    if (shown && shown.parentNode === last) return;
+    if (shown) shown.remove();
+    if (last) last.appendChild(el('span', { class: 'receipt', 'data-sb': 'read' }, 'Read'));
+  }
+
+  function loadRatingForm() {
+    request('rating:form', {}, function (form) {
+      engagement.rating = form;
+      ui.csat.hidden = !form.may_rate;
+      if (!form.may_rate) return;
+      ui.csatScores.textContent = '';
+      form.levels.forEach(function (level) {
+        var stars = form.scale === 'stars5';
+        ui.csatScores.appendChild(el('button', { type: 'button', class: 'score' + (stars ? ' star' : ''),
+          'data-sb': 'rating-score-' + level.score, 'data-score': String(level.score), 'aria-pressed': 'false',
+          'aria-label': level.label }, stars ? '★' : level.label));
+      });
+      var given = form.rating;
+      if (given) ui.csatComment.value = given.comment;
+      chooseScore(given ? given.score : 0, given ? given.tags : []);
+      ui.csatNote.textContent = given ? 'Thanks for your rating — you can change it.' : '';
+    }, function () { ui.csat.hidden = true; });
+  }
+
+  function chooseScore(score, tags) {
+    engagement.score = score;
+    engagement.tags = new Set(tags);
+    ui.csatScores.querySelectorAll('button').forEach(function (button) {
+      var value = Number(button.dataset.score);
+      button.setAttribute('aria-pressed', String(value === score));
+      button.classList.toggle('lit', engagement.rating.scale === 'stars5' && value <= score);
+    });
+    ui.csatTags.textContent = '';
+    var level = engagement.rating.levels.filter(function (l) { return l.score === score; })[0];
+    (level ? level.tags : []).forEach(function (tag) {
+      ui.csatTags.appendChild(el('button', { type: 'button', class: 'choice', 'data-sb': 'rating-tag',
+        'aria-pressed': String(engagement.tags.has(tag)) }, tag));
+    });
+  }
+
+  function submitRating() {
+    if (!engagement.score) { ui.csatNote.textContent = 'Choose a rating first.'; return; }
+    ui.csatSend.disabled = true;
+    request('rating:submit', { conversation_id: engagement.rating.conversation_id, score: engagement.score,
+      tags: Array.from(engagement.tags), comment: ui.csatComment.value }, function () {
+      ui.csatSend.disabled = false;
+      ui.csatSend.textContent = 'Update rating';
+      ui.csatNote.textContent = 'Thanks for your rating!';
+    }, function (error) {
+      ui.csatSend.disabled = false;
+      ui.csatNote.textContent = error.message;
+    });
+  }
+
+  // Asked after the conversation closed (or on the agent's invitation, 'rating:prompt'). Only a change
+  // of conversation or status reloads the form, so a push never resets what the visitor is choosing.
+  function offerRating(s) {
+    if (!s) return;
+    if (s.status !== 'open') ui.typing.textContent = '';
+    var key = s.conversation_id + ':' + s.status;
+    if (key === engagement.ratingKey) return;
+    engagement.ratingKey = key;
+    if (s.status === 'closed' || !ui.csat.hidden) loadRatingForm();
+  }
+
+  function listenEngagement() {
+    socket.on('typing', showAgentTyping);
+    socket.on('receipt:agents', function (push) { if (push.conversation_id === state.convId) showRead(push.read_seq); });
+    socket.on('rating:prompt', loadRatingForm);
+    socket.on('conversation:state', offerRating);
+    socket.on('session', function (session) { if (session) offerRating(session.state); });
+    socket.on('connect', reportSeen);
   }
 
   function loadSocketClient(callback) {
@@ -780,6 +1282,8 @@
 
   function start() {
     buildUi();
+    buildEngagement();
+    watchPages();
     loadSocketClient(connect);
   }
 
