@@ -84,3 +84,20 @@ def test_a_burst_of_visitors_fills_every_slot_exactly_once_and_the_queue_drains_
     remaining = {by_conversation[c.id]: place for place, c in enumerate(waiting[20:], start=1)}
     latest = _latest_states(visitors, lambda got: all(got.get(v, {}).get("position") == p for v, p in remaining.items()))
     assert all(latest[v]["position"] == p for v, p in remaining.items())
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_one_visitor_writing_from_many_tabs_at_once_gets_one_conversation(start_server, app, make_tenant, clients):
+    servers = [start_server(name="web1"), start_server(name="web2")]
+    tenant = make_tenant(agents=1)
+    first = clients.visitor(servers[0], tenant)
+    tabs = [first] + [clients.visitor(servers[n % 2], tenant, token=first.token) for n in range(1, 12)]
+
+    with ThreadPoolExecutor(max_workers=len(tabs)) as pool:  # every tab's first message at the same moment
+        acks = list(pool.map(lambda tab: tab.send("hello from a tab"), tabs))
+    assert all(ack["ok"] for ack in acks), [a for a in acks if not a["ok"]][:3]
+    assert len({ack["message"]["conversation_id"] for ack in acks}) == 1
+
+    conversations, _ = _snapshot(app, tenant)
+    assert len(conversations) == 1
+    assert len({ack["message"]["seq"] for ack in acks}) == len(tabs)  # every message stored once, own seq

@@ -250,10 +250,17 @@ def _bot_keeps_company(session: Session, conversation: Conversation, outcome: Ou
         outcome.changed(conversation)
 
 
+def _claim_visitor(session: Session, visitor: Visitor) -> None:
+    """Lock the visitor's row until this transaction ends. Without it, two first messages (two
+    tabs, or a resend racing the original) each find no open conversation and open one each."""
+    session.execute(select(Visitor.id).where(Visitor.id == visitor.id).with_for_update())
+
+
 def open_conversation(session: Session, visitor: Visitor, *, channel: str | None = None, department_id=None,
                       prechat: dict | None = None) -> tuple[Conversation, Outcome]:
     """Start the visitor's conversation (or return the open one) and route it by reception mode.
     The channel defaults to the one the visitor's current visit came on (web, mobile_web, app...)."""
+    _claim_visitor(session, visitor)
     outcome = Outcome()
     current = conversations.latest_for_visitor(session, visitor)
     if current is not None and current.status == OPEN:
@@ -315,6 +322,7 @@ def _reopen(session: Session, conversation: Conversation, visitor: Visitor, outc
 def conversation_for_message(session: Session, visitor: Visitor) -> tuple[Conversation, Outcome]:
     """The conversation a visitor's new message belongs to: the open one, a recently closed one
     reopened, or a new one with the tenant's defaults."""
+    _claim_visitor(session, visitor)
     current = conversations.latest_for_visitor(session, visitor)
     if current is not None and current.status == OPEN:
         return current, Outcome()
@@ -521,6 +529,7 @@ def start_with_agent(session: Session, visitor: Visitor, agent_id: int) -> tuple
     """An accepted invitation: the visitor's open conversation (queued or with the bot), or a new
     one, goes to the inviting agent if they are online with a free slot; otherwise it is routed
     like any other (the queue keeps the visitor's place)."""
+    _claim_visitor(session, visitor)
     current = conversations.latest_for_visitor(session, visitor)
     if current is not None and current.status == OPEN and current.handler == AGENT_HANDLER:
         return current, Outcome()
