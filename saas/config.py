@@ -56,8 +56,18 @@ def load_config(overrides: dict | None = None) -> dict:
         # The largest file a tenant may allow in conversations (each sets its own limit up to this).
         "MAX_UPLOAD_BYTES": int(os.environ.get("SWITCHBOARD_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "INVITE_TTL_HOURS": int(os.environ.get("SWITCHBOARD_INVITE_TTL_HOURS", 72)),
+        # Failed logins allowed per account and per client address before both are locked out
+        # for the rest of the window (seconds, counted from the first failure).
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
+        "LOGIN_LOCKOUT_SECONDS": float(os.environ.get("SWITCHBOARD_LOGIN_LOCKOUT_SECONDS", 900)),
+        # How many reverse proxies sit in front (their X-Forwarded-For/-Proto are trusted); 0 = none.
+        "TRUSTED_PROXIES": int(os.environ.get("SWITCHBOARD_TRUSTED_PROXIES", 0)),
         # A visit (source, page trail) ends after this many minutes without a page view or heartbeat.
         "VISIT_TIMEOUT_MINUTES": float(os.environ.get("SWITCHBOARD_VISIT_TIMEOUT_MINUTES", 30)),
+        # A local MaxMind-format database (.mmdb: GeoLite2 or DB-IP Lite City/Country) for visitor
+        # locations; unset, no location is looked up.
+        "GEOIP_DATABASE": os.environ.get("SWITCHBOARD_GEOIP_DATABASE") or None,
         # The bot's semantic re-rank: "auto" uses the [semantic] extra when installed, "0" never.
         "BOT_SEMANTIC": {"0": False, "1": True}.get(os.environ.get("SWITCHBOARD_BOT_SEMANTIC", "auto"), "auto"),
         # How long an agent whose consoles all closed stays online (a reload must not flap).

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..models import Conversation, Message, PageView, Visitor, VisitSession, utcnow
 from ..models.conversations import BOT, OPEN, QUEUE_HANDLER
 from ..models.visits import TITLE_MAX, URL_MAX
-from . import conversations, sources
+from . import conversations, geo, sources
 from .accounts import EMAIL_PATTERN
 from .errors import Invalid, NotFound
 from .reception import PHONE_PATTERN
@@ -123,7 +123,8 @@ def source_dict(visit: VisitSession | None) -> dict | None:
         return None
     return {**{name: getattr(visit, name) for name in SOURCE_FIELDS}, "channel": visit.channel,
             "device_type": visit.device_type, "browser": visit.browser, "os": visit.os,
-            "language": visit.language, "ip_address": visit.ip_address, "started_at": visit.started_at.isoformat()}
+            "language": visit.language, "ip_address": visit.ip_address, "location": geo.locate(visit.ip_address),
+            "started_at": visit.started_at.isoformat()}
 
 
 def trail(session: Session, visit: VisitSession, limit: int = TRAIL_LENGTH) -> list[PageView]:

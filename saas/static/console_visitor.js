@@ -97,6 +97,9 @@
     fact('Visits', v.visits, 'visits');
     if (latest) fact('Device', [latest.device_type, latest.browser, latest.os].filter(Boolean).join(' · '), 'device');
     if (latest) fact('Language', latest.language, 'language');
+    if (latest && latest.location) {
+      fact('Location', [latest.location.city, latest.location.country].filter(Boolean).join(', '), 'location');
+    }
     if (v.identified) fact('Identity', 'Signed in on your site', 'identity');
   }
 
