@@ -68,8 +68,8 @@ class _Client:
         self.sio.connect(base_url, namespaces=[self.namespace], auth=auth, headers=headers or {},
                          transports=["websocket"], wait_timeout=TIMEOUT)
 
-    def call(self, event: str, data=None) -> dict:
-        return self.sio.call(event, data, namespace=self.namespace, timeout=TIMEOUT)
+    def call(self, event: str, data=None, timeout: float = TIMEOUT) -> dict:
+        return self.sio.call(event, data, namespace=self.namespace, timeout=timeout)
 
     def next_event(self, timeout: float = TIMEOUT) -> dict:
         return self.inbox.get(timeout=timeout)
@@ -105,8 +105,8 @@ class VisitorClient(_Client):
         self.token, self.nickname, self.welcome = data["token"], data["nickname"], data
         self._session.set()
 
-    def send(self, body, client_id: str | None = None) -> dict:
-        return self.call("message:send", {"client_id": client_id or new_client_id(), "body": body})
+    def send(self, body, client_id: str | None = None, timeout: float = TIMEOUT) -> dict:
+        return self.call("message:send", {"client_id": client_id or new_client_id(), "body": body}, timeout)
 
     def history(self, after_seq: int = 0) -> dict:
         return self.call("history", {"after_seq": after_seq})
