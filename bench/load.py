@@ -64,6 +64,8 @@ from tests.conftest import POSTGRES_ADMIN_URL, ServerProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 REDIS_URL = os.environ.get("SWITCHBOARD_BENCH_REDIS", "redis://127.0.0.1:6379/7")
+# A bench visitor sends many messages a second: far past the per-visitor flood limit of the widget.
+UNLIMITED_VISITORS = {"SWITCHBOARD_VISITOR_MAX_MESSAGES": str(10**9)}
 TARGETS = ("baseline", "embedded", "pg1", "pg2")
 P99_LIMIT_MS = 100.0
 DELIVERED_SHARE = 0.95
@@ -360,7 +362,7 @@ class Target:
         self.script = "wsgi.py"
         self.env = env = {"SWITCHBOARD_INSTANCE": tempfile.mkdtemp(prefix=f"switchboard-bench-{name}-"),
                "SECRET_KEY": secrets.token_hex(16), "SWITCHBOARD_BOT_SEMANTIC": "0",
-               "SWITCHBOARD_SOCKETIO_CHANNEL": f"switchboard-bench-{uuid.uuid4().hex[:8]}"}
+               "SWITCHBOARD_SOCKETIO_CHANNEL": f"switchboard-bench-{uuid.uuid4().hex[:8]}", **UNLIMITED_VISITORS}
         stack.callback(_remove_tree, env["SWITCHBOARD_INSTANCE"])
         if name != "embedded":
             env["DATABASE_URL"] = _create_database(stack)

@@ -144,19 +144,20 @@ def _agent_clock(session: Session, conversation: Conversation) -> None:
         timers.schedule(session, conversation.id, AGENT_SILENT, silent.seconds)
 
 
+# visitor_spoke and agent_spoke are staged in the transaction that stores the message: the caller commits.
+
 def visitor_spoke(session: Session, conversation: Conversation) -> None:
     timers.cancel(session, conversation.id, VISITOR_IDLE, VISITOR_IDLE_CLOSE)
     if conversation.status == OPEN and conversation.handler == AGENT_HANDLER:
         _agent_clock(session, conversation)
-    session.commit()
 
 
 def agent_spoke(session: Session, conversation: Conversation) -> None:
-    timers.cancel(session, conversation.id, AGENT_SILENT, VISITOR_IDLE_CLOSE)
     idle = rule(session, conversation.department_id, VISITOR_IDLE)
+    restarted = (VISITOR_IDLE,) if idle is not None else ()
+    timers.cancel(session, conversation.id, AGENT_SILENT, VISITOR_IDLE_CLOSE, *restarted)
     if idle is not None:
-        timers.schedule(session, conversation.id, VISITOR_IDLE, idle.seconds)
-    session.commit()
+        timers.add(session, conversation.id, VISITOR_IDLE, idle.seconds)
 
 
 def closed(session: Session, conversation: Conversation) -> None:

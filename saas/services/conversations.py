@@ -52,11 +52,29 @@ def valid_id(value) -> int:
     return value
 
 
+def _no_such_conversation() -> NotFound:
+    return NotFound("conversation_not_found", "No such conversation.")
+
+
 def get_conversation(session: Session, conversation_id) -> Conversation:
     conversation = session.get(Conversation, valid_id(conversation_id))
     if conversation is None:
-        raise NotFound("conversation_not_found", "No such conversation.")
+        raise _no_such_conversation()
     return conversation
+
+
+def get_with_resent(session: Session, conversation_id, client_id: str) -> tuple[Conversation, "Posted | None"]:
+    """``get_conversation`` and ``resent`` in one query: the conversation, and the stored message
+    when ``client_id`` was already sent into it."""
+    row = session.execute(
+        select(Conversation, Message)
+        .outerjoin(Message, and_(Message.conversation_id == Conversation.id, Message.client_id == client_id))
+        .where(Conversation.id == valid_id(conversation_id))
+    ).one_or_none()
+    if row is None:
+        raise _no_such_conversation()
+    conversation, stored = row
+    return conversation, Posted(conversation, stored, is_new=False) if stored is not None else None
 
 
 def latest_for_visitor(session: Session, visitor: Visitor) -> Conversation | None:
@@ -75,10 +93,15 @@ def _stored_message(session: Session, conversation_id: int, client_id: str) -> M
 
 
 def _store(session: Session, conversation: Conversation, *, sender_type: str, sender_id: int | None,
-           sender_name: str, client_id: str, body: str, extras: dict | None = None) -> Posted:
-    stored = _stored_message(session, conversation.id, client_id)
-    if stored is not None:
-        return Posted(conversation, stored, is_new=False)
+           sender_name: str, client_id: str, body: str, extras: dict | None = None, resend_checked: bool = False,
+           then=None) -> Posted:
+    """``resend_checked``: the caller looked the client id up in this conversation already (a race
+    with a concurrent resend still ends in the IntegrityError branch). ``then(session)`` stages
+    what belongs to a new message (timer bookkeeping) in the same transaction: one commit."""
+    if not resend_checked:
+        stored = _stored_message(session, conversation.id, client_id)
+        if stored is not None:
+            return Posted(conversation, stored, is_new=False)
     now = utcnow()
     # One atomic UPDATE … RETURNING hands out the next sequence number, so concurrent senders
     # (other greenlets, other processes) never get the same one.
@@ -95,6 +118,8 @@ def _store(session: Session, conversation: Conversation, *, sender_type: str, se
     )
     session.add(message)
     try:
+        if then is not None:
+            then(session)  # may flush the message: inside the try, as the commit
         session.commit()
     except IntegrityError:
         # The same client id raced in from another connection and won: answer with its row.
@@ -127,17 +152,19 @@ def content_extras(body: str, attachment: dict | None) -> dict | None:
 
 
 def post_visitor_message(session: Session, visitor: Visitor, conversation: Conversation, *, client_id: str,
-                         body: str, attachment: dict | None = None) -> Posted:
+                         body: str, attachment: dict | None = None, resend_checked: bool = False,
+                         then=None) -> Posted:
     return _store(session, conversation, sender_type=VISITOR, sender_id=visitor.id,
                   sender_name=visitor.nickname, client_id=client_id, body=body,
-                  extras=content_extras(body, attachment))
+                  extras=content_extras(body, attachment), resend_checked=resend_checked, then=then)
 
 
 def post_agent_message(session: Session, agent: User, conversation: Conversation, *, client_id: str,
-                       body: str, attachment: dict | None = None) -> Posted:
+                       body: str, attachment: dict | None = None, resend_checked: bool = False,
+                       then=None) -> Posted:
     return _store(session, conversation, sender_type=AGENT, sender_id=agent.id,
                   sender_name=agent.display_name, client_id=client_id, body=body,
-                  extras=content_extras(body, attachment))
+                  extras=content_extras(body, attachment), resend_checked=resend_checked, then=then)
 
 
 def post_bot_message(session: Session, conversation: Conversation, body: str, bot_name: str,

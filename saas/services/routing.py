@@ -9,10 +9,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, joinedload
 
-from ..models import Conversation, ConversationEvent, Department, DepartmentMember, User, Visitor, utcnow
+from ..models import Conversation, ConversationEvent, Department, DepartmentMember, Message, User, Visitor, utcnow
 from ..models.conversations import AGENT_HANDLER, BOT_HANDLER, CLOSED, OPEN, QUEUE_HANDLER
 from ..models.knowledge import ANSWERED as ANSWERED_OUTCOME
 from ..models.knowledge import FALLBACK as FALLBACK_OUTCOME
@@ -256,6 +256,24 @@ def _claim_visitor(session: Session, visitor: Visitor) -> None:
     session.execute(select(Visitor.id).where(Visitor.id == visitor.id).with_for_update())
 
 
+def _claim_visitor_for(session: Session, visitor: Visitor,
+                       client_id: str) -> tuple[Conversation | None, Message | None]:
+    """``_claim_visitor`` that reads, in the same statement, the visitor's latest conversation and
+    the message ``client_id`` already stored in it (a resend)."""
+    latest_id = (select(func.max(Conversation.id)).where(Conversation.visitor_id == Visitor.id)
+                 .correlate(Visitor).scalar_subquery())
+    _, latest, stored = session.execute(
+        select(Visitor.id, Conversation, Message)
+        .outerjoin(Conversation, Conversation.id == latest_id)
+        .outerjoin(Message, and_(Message.conversation_id == Conversation.id, Message.client_id == client_id))
+        .where(Visitor.id == visitor.id)
+        # The mapped inner join to the visitor would drop the row of a visitor with no conversation.
+        .options(joinedload(Conversation.visitor, innerjoin=False))
+        .with_for_update(of=Visitor)
+    ).one()
+    return latest, stored
+
+
 def open_conversation(session: Session, visitor: Visitor, *, channel: str | None = None, department_id=None,
                       prechat: dict | None = None) -> tuple[Conversation, Outcome]:
     """Start the visitor's conversation (or return the open one) and route it by reception mode.
@@ -323,7 +341,12 @@ def conversation_for_message(session: Session, visitor: Visitor) -> tuple[Conver
     """The conversation a visitor's new message belongs to: the open one, a recently closed one
     reopened, or a new one with the tenant's defaults."""
     _claim_visitor(session, visitor)
-    current = conversations.latest_for_visitor(session, visitor)
+    return _conversation_for_claimed(session, visitor, conversations.latest_for_visitor(session, visitor))
+
+
+def _conversation_for_claimed(session: Session, visitor: Visitor,
+                              current: Conversation | None) -> tuple[Conversation, Outcome]:
+    """``conversation_for_message`` once the visitor's row is locked and their latest conversation read."""
     if current is not None and current.status == OPEN:
         return current, Outcome()
     window = timedelta(minutes=reception.settings(session).reopen_window_minutes)
@@ -566,16 +589,17 @@ def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_len
     is answered with the stored message."""
     client_id = conversations.clean_client_id(client_id)
     body = conversations.clean_body(body, max_length)
-    latest = conversations.latest_for_visitor(session, visitor)
-    resent = conversations.resent(session, latest, client_id) if latest else None
-    if resent is not None:
-        return resent, Outcome()
-    conversation, outcome = conversation_for_message(session, visitor)
-    posted = conversations.post_visitor_message(session, visitor, conversation, client_id=client_id, body=body,
-                                                attachment=attachment)
+    # Locked before the resend check, so the conversation read for it is the one the message joins
+    # (the lock ends with the session when this is a resend).
+    latest, stored = _claim_visitor_for(session, visitor, client_id)
+    if stored is not None:
+        return conversations.Posted(latest, stored, is_new=False), Outcome()
+    conversation, outcome = _conversation_for_claimed(session, visitor, latest)
+    # A reopened or new conversation cannot hold the client id; the latest one was checked above.
+    posted = conversations.post_visitor_message(
+        session, visitor, conversation, client_id=client_id, body=body, attachment=attachment,
+        resend_checked=True, then=lambda staging: auto_replies.visitor_spoke(staging, conversation))
     outcome.posted.append(posted)
-    if posted.is_new:
-        auto_replies.visitor_spoke(session, conversation)
     if posted.is_new and attachment is None:
         outcome.merge(bot_turn(session, conversation, body))
     return posted, outcome
@@ -587,8 +611,7 @@ def agent_reply(session: Session, agent: User, conversation_id, *, client_id, bo
     write into a colleague's conversation. Returns (the agent's Posted, Outcome)."""
     client_id = conversations.clean_client_id(client_id)
     body = conversations.clean_body(body, max_length)
-    conversation = conversations.get_conversation(session, conversation_id)
-    resent = conversations.resent(session, conversation, client_id)
+    conversation, resent = conversations.get_with_resent(session, conversation_id, client_id)
     if resent is not None:
         return resent, Outcome()
     if conversation.status != OPEN:
@@ -598,9 +621,8 @@ def agent_reply(session: Session, agent: User, conversation_id, *, client_id, bo
     if conversation.handler != AGENT_HANDLER:
         outcome.merge(pick(session, agent, conversation.id))
         session.refresh(conversation)
-    posted = conversations.post_agent_message(session, agent, conversation, client_id=client_id, body=body,
-                                              attachment=attachment)
+    posted = conversations.post_agent_message(
+        session, agent, conversation, client_id=client_id, body=body, attachment=attachment,
+        resend_checked=True, then=lambda staging: auto_replies.agent_spoke(staging, conversation))
     outcome.posted.append(posted)
-    if posted.is_new:
-        auto_replies.agent_spoke(session, conversation)
     return posted, outcome

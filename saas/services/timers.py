@@ -37,6 +37,12 @@ def started_since(session: Session, conversation_id: int, kind: str, since: date
 def schedule(session: Session, conversation_id: int, kind: str, seconds: float) -> ConversationTimer:
     """A timer ``seconds`` from now; a pending one of the same kind is cancelled (starts over)."""
     cancel(session, conversation_id, kind)
+    return add(session, conversation_id, kind, seconds)
+
+
+def add(session: Session, conversation_id: int, kind: str, seconds: float) -> ConversationTimer:
+    """``schedule`` for a caller that has cancelled the pending timers of ``kind`` itself (in one
+    statement with other kinds)."""
     timer = ConversationTimer(conversation_id=conversation_id, kind=kind, due_at=utcnow() + timedelta(seconds=seconds))
     session.add(timer)
     session.flush()
