@@ -11,6 +11,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
 from ..models import User
+from ..security.headers import csp_nonce
 from ..services import accounts, reception_settings
 from . import auto_replies, engagement, files, knowledge, reception, visitors
 from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
@@ -52,6 +53,7 @@ def init_app(app) -> None:
         endpoint="manage",
         index_view=ManageHome(url="/t/<tenant_slug>/admin/manage", endpoint="manage"),
         theme=Bootstrap4Theme(),
+        csp_nonce_generator=csp_nonce,
     )
     session = RequestTenantSession()
     admin.add_view(TeamView(User, session, name="Team", endpoint="team"))

@@ -8,6 +8,7 @@ import workers
 from tenants import current_tenant, registry, tenant_session
 
 from ..models import ADMIN_ROLES
+from ..security import login_limits
 from ..services import accounts
 from ..services.errors import ServiceError
 from . import bp
@@ -59,9 +60,16 @@ def choose_workspace():
 @bp.route("/t/<tenant_slug>/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        user = accounts.authenticate(tenant_session(), request.form.get("email", ""), request.form.get("password", ""))
+        email, address = request.form.get("email", ""), request.remote_addr or ""
+        try:
+            login_limits.check_allowed(current_tenant.slug, email, address)
+        except ServiceError as exc:
+            return render_template("auth/login.html", error=exc.message), exc.status
+        user = accounts.authenticate(tenant_session(), email, request.form.get("password", ""))
         if user is None:
+            login_limits.record_failure(current_tenant.slug, email, address)
             return render_template("auth/login.html", error="Wrong email or password."), 401
+        login_limits.record_success(current_tenant.slug, email, address)
         user.tenant_slug = current_tenant.slug
         login_user(user)
         return redirect(_safe_next(url_for("console.index")))

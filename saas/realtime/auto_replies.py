@@ -8,6 +8,7 @@ from tenants import TenantRef, tenant_session
 
 from ..extensions import socketio
 from ..models import Visitor
+from ..security import event_limits
 from ..services import auto_replies
 from . import broadcast, rooms
 from .guard import SocketIdentity, socket_event
@@ -24,7 +25,7 @@ class LeaveMessage(_Payload):
     department_id: int | None = Field(default=None, ge=1, le=SQL_INT_MAX)
 
 
-@socket_event(VISITOR, LeaveMessage)
+@socket_event(VISITOR, LeaveMessage, limit=event_limits.MESSAGES)
 def on_leave_message(identity: SocketIdentity, request: LeaveMessage):
     session = tenant_session()
     posted, outcome = auto_replies.leave_message(

@@ -7,6 +7,7 @@ from tenants import TenantRef, tenant_session
 
 from ..extensions import socketio
 from ..models import ROLES, Conversation, User, Visitor
+from ..security import event_limits
 from ..services import canned_replies, conversations, ratings
 from ..services import typing_and_receipts as signals
 from . import rooms
@@ -75,7 +76,7 @@ def _agent(identity: SocketIdentity) -> User:
 
 # ---------- typing ----------
 
-@socket_event(VISITOR, VisitorTyping)
+@socket_event(VISITOR, VisitorTyping, limit=event_limits.TYPING)
 def on_visitor_typing(identity: SocketIdentity, request: VisitorTyping):
     session = tenant_session()
     draft = signals.clean_draft(request.draft, current_app.config["MAX_MESSAGE_LENGTH"])

@@ -11,6 +11,7 @@ from tenants import TenantRef, tenant_session
 
 from ..extensions import socketio
 from ..models import ROLES, Conversation, User, Visitor
+from ..security import event_limits
 from ..services import identity, invitations, tracking, visitors
 from . import broadcast, rooms
 from .guard import SocketIdentity, remember, socket_event
@@ -67,7 +68,7 @@ def _after_activity(identity_: SocketIdentity, visitor: Visitor, page=None) -> N
 
 # --- the widget ----------------------------------------------------------------------------
 
-@socket_event(VISITOR, PageViewReport)
+@socket_event(VISITOR, PageViewReport, limit=event_limits.PAGE_VIEWS)
 def on_page_view(identity_: SocketIdentity, report: PageViewReport):
     session = tenant_session()
     visitor = _visitor(identity_)

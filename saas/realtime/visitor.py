@@ -5,6 +5,7 @@ from flask_socketio import emit, join_room
 from tenants import registry, tenant_context, tenant_session
 
 from ..models import Visitor
+from ..security import event_limits
 from ..services import auto_replies, bot, conversations, reception, routing, visitors
 from ..services.errors import ServiceError
 from . import broadcast, rooms
@@ -67,7 +68,7 @@ def on_history(identity: SocketIdentity, request: HistoryRequest):
             "state": broadcast.visitor_state(session, conversation)}
 
 
-@socket_event(VISITOR, StartConversation)
+@socket_event(VISITOR, StartConversation, limit=event_limits.MESSAGES)
 def on_start(identity: SocketIdentity, request: StartConversation):
     session = tenant_session()
     conversation, outcome = routing.open_conversation(
@@ -76,7 +77,7 @@ def on_start(identity: SocketIdentity, request: StartConversation):
     return {"conversation": conversation_dict(conversation), "state": broadcast.visitor_state(session, conversation)}
 
 
-@socket_event(VISITOR, VisitorSend)
+@socket_event(VISITOR, VisitorSend, limit=event_limits.MESSAGES)
 def on_send(identity: SocketIdentity, request: VisitorSend):
     session = tenant_session()
     posted, outcome = routing.visitor_says(

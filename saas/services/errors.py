@@ -23,3 +23,7 @@ class Forbidden(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+class RateLimited(ServiceError):
+    status = 429

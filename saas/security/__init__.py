@@ -1,0 +1,17 @@
+"""Web hardening that applies to the whole app: security headers and the Content-Security-Policy
+(``headers``), and rate limits (``counters``, ``login_limits``)."""
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import counters, headers
+
+
+def init_app(app: Flask) -> None:
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind N reverse proxies, trust exactly N hops of X-Forwarded-For/-Proto: the client's
+        # address (rate limits) and https (HSTS) come from them. Trusting more would let anyone
+        # pick the address they are rate-limited under.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    counters.init_app(app)
+    headers.init_app(app)
