@@ -32,6 +32,7 @@ test: install
 bench: install
 	$(PY) -m pip install --quiet -e '.[semantic]'
 	$(PY) bench/bot_quality.py
+	$(PY) bench/statements.py
 	$(PY) bench/load.py
 
 clean:

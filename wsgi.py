@@ -7,6 +7,7 @@ import argparse  # noqa: E402
 
 from saas import create_app  # noqa: E402
 from saas.extensions import socketio  # noqa: E402
+from saas.realtime import shutdown  # noqa: E402
 from workers import timers  # noqa: E402
 
 app = create_app()
@@ -17,4 +18,6 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     options = parser.parse_args()
+    shutdown.install(socketio)
     socketio.run(app, host=options.host, port=options.port, log_output=False)
+    shutdown.finish()

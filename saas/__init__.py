@@ -1,8 +1,7 @@
 """Switchboard: the Flask application factory. Nothing here builds an app at import time."""
-import logging
-
 from flask import Flask
 
+from . import observability
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, socketio
 
@@ -15,18 +14,18 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.config.from_mapping(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    observability.configure_logging(app)
 
     db.init_app(app)
     csrf.init_app(app)
 
     import tenants
     import workers
-    from . import admin, auth, console, realtime, site, widget
+    from . import admin, auth, console, realtime, security, site, widget
     from .cli import demo_cli
 
     tenants.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     admin.init_app(app)
     workers.init_app(app)
@@ -41,6 +40,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         max_http_buffer_size=256 * 1024,
     )
     realtime.init_app(socketio)
+    observability.init_app(app)
 
     for blueprint_module in (site, auth, console, admin, widget):
         app.register_blueprint(blueprint_module.bp)

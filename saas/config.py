@@ -57,10 +57,18 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_UPLOAD_BYTES": int(os.environ.get("SWITCHBOARD_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "INVITE_TTL_HOURS": int(os.environ.get("SWITCHBOARD_INVITE_TTL_HOURS", 72)),
         # Failed logins allowed per account and per client address before both are locked out
-        # for the rest of the window (seconds, counted from the first failure).
+        # until this many seconds after the last failure.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
         "LOGIN_LOCKOUT_SECONDS": float(os.environ.get("SWITCHBOARD_LOGIN_LOCKOUT_SECONDS", 900)),
+        # Visitor events allowed per visitor per window (seconds); more are refused with an error.
+        # The widget sends its draft at most 4 times a second while the visitor types.
+        "VISITOR_RATE_WINDOW_SECONDS": float(os.environ.get("SWITCHBOARD_VISITOR_RATE_WINDOW_SECONDS", 60)),
+        "VISITOR_RATE_LIMITS": {
+            "messages": int(os.environ.get("SWITCHBOARD_VISITOR_MAX_MESSAGES", 60)),
+            "page_views": int(os.environ.get("SWITCHBOARD_VISITOR_MAX_PAGE_VIEWS", 60)),
+            "typing": int(os.environ.get("SWITCHBOARD_VISITOR_MAX_TYPING", 300)),
+        },
         # How many reverse proxies sit in front (their X-Forwarded-For/-Proto are trusted); 0 = none.
         "TRUSTED_PROXIES": int(os.environ.get("SWITCHBOARD_TRUSTED_PROXIES", 0)),
         # A visit (source, page trail) ends after this many minutes without a page view or heartbeat.
@@ -82,6 +90,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Greenlets serve many sockets at once: the default pool of 5 (+10) queues them up.
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
+            # Error messages (and so the logs) must not carry statement parameters: message text.
+            "hide_parameters": True,
             "pool_size": int(os.environ.get("SWITCHBOARD_DB_POOL_SIZE", 10)),
             "max_overflow": int(os.environ.get("SWITCHBOARD_DB_MAX_OVERFLOW", 20)),
         },

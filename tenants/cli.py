@@ -1,7 +1,10 @@
-"""``flask tenants create|list|migrate|drop``."""
+"""``flask tenants create|list|migrate|drop|backup|restore``."""
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
+from . import backup as backups
 from . import provisioning, registry
 
 tenants_cli = AppGroup("tenants", help="Create, list, migrate and drop tenants.")
@@ -51,3 +54,31 @@ def drop(slug, yes):
         click.confirm(f"Drop tenant '{slug}' and all of its data?", abort=True)
     provisioning.drop_tenant(tenant)
     click.echo(f"dropped {slug}")
+
+
+@tenants_cli.command("backup")
+@click.argument("slug")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def backup(slug, archive):
+    """Write one tenant's rows and uploaded files to ARCHIVE (a .tar.gz)."""
+    try:
+        backups.backup(_existing(slug), archive)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backed up {slug} to {archive}")
+
+
+@tenants_cli.command("restore")
+@click.argument("slug")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(slug, archive, yes):
+    """Replace one tenant's rows and uploaded files with those in ARCHIVE; other tenants are untouched."""
+    tenant = _existing(slug)
+    if not yes:
+        click.confirm(f"Replace all of tenant '{slug}'s data with {archive}?", abort=True)
+    try:
+        backups.restore(tenant, archive)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored {slug} from {archive}")

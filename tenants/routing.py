@@ -64,7 +64,8 @@ class TenantRouter:
         if engine is None:
             if self.is_sqlite:
                 self.tenant_files.mkdir(parents=True, exist_ok=True)
-                engine = apply_sqlite_pragmas(create_engine(f"sqlite:///{self.sqlite_file(tenant)}"))
+                engine = apply_sqlite_pragmas(create_engine(f"sqlite:///{self.sqlite_file(tenant)}",
+                                                            hide_parameters=True))  # no message text in logs
             else:
                 # Shares the registry's pool; the schema travels with each statement.
                 engine = self.registry_engine.execution_options(

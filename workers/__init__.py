@@ -4,7 +4,9 @@ import importlib
 import logging
 
 from flask import Flask, current_app
+from rq import get_current_job
 
+from saas.observability import logs
 from tenants import registry, tenant_context
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ def _run(path: str, tenant_id: int, args: tuple) -> object:
     tenant = registry.find_by_id(tenant_id)
     if tenant is None:
         raise LookupError(f"tenant {tenant_id} no longer exists")
-    with tenant_context(tenant):
+    current_job = get_current_job()  # None when run in the server process (embedded mode)
+    with tenant_context(tenant), logs.job(path, tenant.slug, current_job.id if current_job else None):
         return _function(path)(*args)
 
 

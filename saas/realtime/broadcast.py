@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from tenants import TenantRef, tenant_context, tenant_session
 
 from ..extensions import socketio
+from ..observability import metrics
 from ..models import Conversation, User
 from ..services import routing
 from ..services.conversations import Posted
@@ -30,6 +31,7 @@ def message_posted(tenant: TenantRef, posted: Posted) -> None:
     _to_visitor(tenant, posted.conversation, "message:new", message)
     _to_agents(tenant, "message:new",
                {"message": message, "conversation": conversation_dict(posted.conversation, posted.message)})
+    metrics.message_delivered(posted.message)
 
 
 def visitor_state(session: Session, conversation: Conversation, place: int | None = None,

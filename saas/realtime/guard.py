@@ -12,7 +12,10 @@ from sqlalchemy.exc import DBAPIError
 
 from tenants import TenantRef, tenant_context
 
+from ..observability import logs
+from ..security import event_limits
 from ..services.errors import ServiceError
+from . import shutdown
 
 log = logging.getLogger(__name__)
 _IDENTITY_KEY = "switchboard.socket_identity"
@@ -54,8 +57,10 @@ def _validation_message(exc: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
-def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = None):
-    """Wrap a handler ``fn(identity[, payload]) -> dict`` as a Socket.IO event handler."""
+def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = None, limit: str | None = None):
+    """Wrap a handler ``fn(identity[, payload]) -> dict`` as a Socket.IO event handler; ``limit``
+    names the ``event_limits`` kind it counts against (valid payloads only: junk is refused cheaply
+    by validation, and a client's bad event must not cost it the next good one)."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -71,6 +76,8 @@ def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = 
                     args.append(payload_model.model_validate({} if data is None else data))
                 except ValidationError as exc:
                     return error("invalid_payload", _validation_message(exc))
+            if limit is not None and not event_limits.allow(identity.tenant.slug, identity.public_id, limit):
+                return error("rate_limited", event_limits.REFUSAL)
             try:
                 with tenant_context(identity.tenant):
                     result = handler(*args)
@@ -84,6 +91,6 @@ def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = 
                 return error("server_error", "Something went wrong on our side.")
             return {"ok": True, **(result or {})}
 
-        return wrapper
+        return logs.socket_event(shutdown.tracked(wrapper))
 
     return decorate
