@@ -41,7 +41,7 @@ def _wait_until_healthy(url: str, web: _Proc, timeout: float = 30) -> None:
         try:
             if requests.get(url + "/healthz", timeout=1).ok:
                 return
-        except requests.RequestException:  # refused, or accepted while gunicorn still loads the app
+        except requests.RequestException:  # refused, or accepted while the server still loads the app
             pass
         assert web.process.poll() is None, web.log.read_text()
         assert time.monotonic() < deadline, web.log.read_text()
@@ -76,8 +76,8 @@ def test_procfile_web_serves_live_chat_and_worker_runs_jobs(deployment, app, mak
     tenant = make_tenant()
     agent = clients.agent(deployment, tenant)
     visitor = clients.visitor(deployment, tenant)
-    assert visitor.send("through gunicorn")["ok"]
-    assert agent.next_event()["message"]["body"] == "through gunicorn"
+    assert visitor.send("through the Procfile web process")["ok"]
+    assert agent.next_event()["message"]["body"] == "through the Procfile web process"
 
     _add_expired_invite(app, tenant)
     _create_invite_over_http(deployment, tenant)
