@@ -8,7 +8,7 @@ from tenants import TenantRef, tenant_context, tenant_session
 
 from ..extensions import socketio
 from ..observability import metrics
-from ..models import Conversation, User
+from ..models import Conversation, User, Visitor
 from ..services import routing
 from ..services.conversations import Posted
 from . import rooms
@@ -17,19 +17,20 @@ from .payloads import conversation_dict, message_dict
 log = logging.getLogger(__name__)
 
 
-def _to_visitor(tenant: TenantRef, conversation: Conversation, event: str, data) -> None:
-    socketio.emit(event, data, to=rooms.visitor(tenant, conversation.visitor.public_id),
-                  namespace=rooms.VISITOR_NAMESPACE)
+def to_visitor(tenant: TenantRef, visitor: Visitor, event: str, data) -> None:
+    """To every widget tab of this visitor, on any server process."""
+    socketio.emit(event, data, to=rooms.visitor(tenant, visitor.public_id), namespace=rooms.VISITOR_NAMESPACE)
 
 
-def _to_agents(tenant: TenantRef, event: str, data) -> None:
+def to_agents(tenant: TenantRef, event: str, data) -> None:
+    """To every console of this tenant, on any server process."""
     socketio.emit(event, data, to=rooms.agents(tenant), namespace=rooms.AGENT_NAMESPACE)
 
 
 def message_posted(tenant: TenantRef, posted: Posted) -> None:
     message = message_dict(posted.message)
-    _to_visitor(tenant, posted.conversation, "message:new", message)
-    _to_agents(tenant, "message:new",
+    to_visitor(tenant, posted.conversation.visitor, "message:new", message)
+    to_agents(tenant, "message:new",
                {"message": message, "conversation": conversation_dict(posted.conversation, posted.message)})
     metrics.message_delivered(posted.message)
 
@@ -65,8 +66,8 @@ def outcome(tenant: TenantRef, session: Session, result: routing.Outcome) -> Non
             message_posted(tenant, posted)
     queues = set(result.queues)
     for conversation in result.conversations.values():
-        _to_agents(tenant, "conversation:updated", conversation_dict(conversation))
-        _to_visitor(tenant, conversation, "conversation:state", visitor_state(session, conversation))
+        to_agents(tenant, "conversation:updated", conversation_dict(conversation))
+        to_visitor(tenant, conversation.visitor, "conversation:state", visitor_state(session, conversation))
         if routing.anyone_behind(session, conversation):
             queues.add(conversation.department_id)
     for department_id in queues:
@@ -108,9 +109,10 @@ def _send_queue(tenant: TenantRef, session: Session, department_id: int | None) 
     waiting = routing.queue(session, department_id)
     facts = _queue_facts(session, department_id) if waiting else None
     for place, conversation in enumerate(waiting, start=1):
-        _to_visitor(tenant, conversation, "conversation:state", visitor_state(session, conversation, place, facts))
-    _to_agents(tenant, "queue:updated", {"department_id": department_id, "conversation_ids": [c.id for c in waiting]})
+        to_visitor(tenant, conversation.visitor, "conversation:state",
+                   visitor_state(session, conversation, place, facts))
+    to_agents(tenant, "queue:updated", {"department_id": department_id, "conversation_ids": [c.id for c in waiting]})
 
 
 def presence_changed(tenant: TenantRef, agent: User) -> None:
-    _to_agents(tenant, "agent:presence", {"id": agent.id, "presence": agent.presence})
+    to_agents(tenant, "agent:presence", {"id": agent.id, "presence": agent.presence})

@@ -5,12 +5,11 @@ from pydantic import Field
 
 from tenants import TenantRef, tenant_session
 
-from ..extensions import socketio
 from ..models import ROLES, Conversation, User, Visitor
 from ..security import event_limits
 from ..services import canned_replies, conversations, ratings
 from ..services import typing_and_receipts as signals
-from . import rooms
+from . import broadcast, rooms
 from .guard import SocketIdentity, socket_event
 from .payloads import SQL_INT_MAX, Empty, _Payload
 
@@ -57,15 +56,6 @@ class RatingSubmit(_Payload):
     comment: str = Field(default="", max_length=100_000)
 
 
-def _to_agents(tenant: TenantRef, event: str, data: dict) -> None:
-    socketio.emit(event, data, to=rooms.agents(tenant), namespace=rooms.AGENT_NAMESPACE)
-
-
-def _to_visitor(tenant: TenantRef, conversation: Conversation, event: str, data: dict) -> None:
-    socketio.emit(event, data, to=rooms.visitor(tenant, conversation.visitor.public_id),
-                  namespace=rooms.VISITOR_NAMESPACE)
-
-
 def _visitor(identity: SocketIdentity) -> Visitor:
     return tenant_session().get(Visitor, identity.subject_id)
 
@@ -81,7 +71,7 @@ def on_visitor_typing(identity: SocketIdentity, request: VisitorTyping):
     session = tenant_session()
     draft = signals.clean_draft(request.draft, current_app.config["MAX_MESSAGE_LENGTH"])
     conversation = signals.visitor_typing_conversation(session, _visitor(identity))
-    _to_agents(identity.tenant, "typing", {"conversation_id": conversation.id, "from": VISITOR,
+    broadcast.to_agents(identity.tenant, "typing", {"conversation_id": conversation.id, "from": VISITOR,
                                             "typing": bool(draft), "draft": draft})
     return {}
 
@@ -91,7 +81,7 @@ def on_agent_typing(identity: SocketIdentity, request: AgentTyping):
     session = tenant_session()
     conversation = signals.agent_typing_conversation(session, request.conversation_id)
     # The visitor learns that someone types, never what.
-    _to_visitor(identity.tenant, conversation, "typing",
+    broadcast.to_visitor(identity.tenant, conversation.visitor, "typing",
                 {"conversation_id": conversation.id, "typing": request.typing, "name": _agent(identity).display_name})
     return {}
 
@@ -104,7 +94,7 @@ def on_visitor_seen(identity: SocketIdentity, request: Seen):
     conversation = signals.visitor_saw(session, _visitor(identity), request.seq)
     if conversation is None:
         return {"conversation_id": None, "visitor_read_seq": 0, "agents_read_seq": 0}
-    _to_agents(identity.tenant, "receipt:visitor",
+    broadcast.to_agents(identity.tenant, "receipt:visitor",
                {"conversation_id": conversation.id, "visitor_read_seq": conversation.visitor_read_seq})
     return {"conversation_id": conversation.id, "visitor_read_seq": conversation.visitor_read_seq,
             "agents_read_seq": signals.agents_read_seq(session, conversation)}
@@ -112,7 +102,7 @@ def on_visitor_seen(identity: SocketIdentity, request: Seen):
 
 def agents_read(tenant: TenantRef, conversation: Conversation) -> None:
     """After an agent's read marker moved: the visitor's messages up to here show "Read"."""
-    _to_visitor(tenant, conversation, "receipt:agents",
+    broadcast.to_visitor(tenant, conversation.visitor, "receipt:agents",
                 {"conversation_id": conversation.id,
                  "read_seq": signals.agents_read_seq(tenant_session(), conversation)})
 
@@ -159,14 +149,14 @@ def on_rating_submit(identity: SocketIdentity, request: RatingSubmit):
     rating = ratings.rate(tenant_session(), _visitor(identity), request.conversation_id, score=request.score,
                           tags=request.tags, comment=request.comment)
     data = ratings.rating_dict(rating)
-    _to_agents(identity.tenant, "rating:saved", {"conversation_id": rating.conversation_id, "rating": data})
+    broadcast.to_agents(identity.tenant, "rating:saved", {"conversation_id": rating.conversation_id, "rating": data})
     return {"rating": data}
 
 
 @socket_event(AGENT, ConversationOnly, roles=ROLES)
 def on_rating_invite(identity: SocketIdentity, request: ConversationOnly):
     conversation = ratings.invite(tenant_session(), _agent(identity), request.conversation_id)
-    _to_visitor(identity.tenant, conversation, "rating:prompt", {"conversation_id": conversation.id})
+    broadcast.to_visitor(identity.tenant, conversation.visitor, "rating:prompt", {"conversation_id": conversation.id})
     return {"invited_at": conversation.rating_invited_at.isoformat()}
 
 

@@ -9,7 +9,6 @@ from flask_socketio import join_room, leave_room
 
 from tenants import TenantRef, tenant_session
 
-from ..extensions import socketio
 from ..models import ROLES, Conversation, User, Visitor
 from ..security import event_limits
 from ..services import identity, invitations, tracking, visitors
@@ -29,14 +28,6 @@ def _visitor(identity_: SocketIdentity) -> Visitor:
     return tenant_session().get(Visitor, identity_.subject_id)
 
 
-def _to_agents(tenant: TenantRef, event: str, data) -> None:
-    socketio.emit(event, data, to=rooms.agents(tenant), namespace=rooms.AGENT_NAMESPACE)
-
-
-def _to_visitor(tenant: TenantRef, visitor: Visitor, event: str, data) -> None:
-    socketio.emit(event, data, to=rooms.visitor(tenant, visitor.public_id), namespace=rooms.VISITOR_NAMESPACE)
-
-
 def _client() -> tracking.Client:
     return tracking.Client(user_agent=request.headers.get("User-Agent"), ip_address=request.remote_addr,
                            accept_language=request.headers.get("Accept-Language"))
@@ -47,15 +38,15 @@ def _activity(tenant: TenantRef, visitor: Visitor, page=None) -> None:
     session = tenant_session()
     visit = tracking.current_visit(session, visitor)
     if visit is not None:
-        _to_agents(tenant, "visitor:activity", {"visitor": tracking.live_summary(session, visitor, visit),
+        broadcast.to_agents(tenant, "visitor:activity", {"visitor": tracking.live_summary(session, visitor, visit),
                                                 "page": tracking.page_dict(page) if page is not None else None})
 
 
 def _offer(tenant: TenantRef, visitor: Visitor, invitation) -> None:
     session = tenant_session()
     data = invitations.invitation_dict(invitation, invitations.agent_name(session, invitation))
-    _to_visitor(tenant, visitor, "invitation", data)
-    _to_agents(tenant, "invitation:updated", {**data, "visitor_id": visitor.public_id})
+    broadcast.to_visitor(tenant, visitor, "invitation", data)
+    broadcast.to_agents(tenant, "invitation:updated", {**data, "visitor_id": visitor.public_id})
 
 
 def _after_activity(identity_: SocketIdentity, visitor: Visitor, page=None) -> None:
@@ -110,7 +101,7 @@ def on_invitation_answer(identity_: SocketIdentity, reply: InvitationAnswer):
     answered = invitations.answer(session, visitor, reply.invitation_id, reply.answer)
     broadcast.outcome(identity_.tenant, session, answered.outcome)
     invitation = answered.invitation
-    _to_agents(identity_.tenant, "invitation:updated",
+    broadcast.to_agents(identity_.tenant, "invitation:updated",
                {**invitations.invitation_dict(invitation), "visitor_id": visitor.public_id})
     _activity(identity_.tenant, visitor)
     conversation = session.get(Conversation, answered.conversation_id) if answered.conversation_id else None
@@ -144,8 +135,8 @@ def on_contact(identity_: SocketIdentity, change: ContactUpdate):
                                       name=change.name, email=change.email, phone=change.phone)
     # Inbox rows and open panes show the contact too.
     for conversation in tracking.open_conversations(session, visitor):
-        _to_agents(identity_.tenant, "conversation:updated", conversation_dict(conversation))
-    _to_agents(identity_.tenant, "visitor:updated", {"visitor_id": visitor.public_id})
+        broadcast.to_agents(identity_.tenant, "conversation:updated", conversation_dict(conversation))
+    broadcast.to_agents(identity_.tenant, "visitor:updated", {"visitor_id": visitor.public_id})
     return {"visitor": tracking.panel(session, visitor)}
 
 
