@@ -21,7 +21,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     import tenants
     import workers
-    from . import admin, auth, console, realtime, security, site, widget
+    from . import admin, auth, console, realtime, reports, security, site, widget
     from .cli import demo_cli
 
     tenants.init_app(app)
@@ -42,7 +42,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     realtime.init_app(socketio)
     observability.init_app(app)
 
-    for blueprint_module in (site, auth, console, admin, widget):
+    for blueprint_module in (site, auth, console, admin, widget, reports):
         app.register_blueprint(blueprint_module.bp)
     app.cli.add_command(demo_cli)
     return app

@@ -1,0 +1,1 @@
+"""Reports: SQL aggregates over a tenant's facts, the same on PostgreSQL and SQLite."""
