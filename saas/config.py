@@ -56,6 +56,22 @@ def load_config(overrides: dict | None = None) -> dict:
         # The largest file a tenant may allow in conversations (each sets its own limit up to this).
         "MAX_UPLOAD_BYTES": int(os.environ.get("SWITCHBOARD_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "INVITE_TTL_HOURS": int(os.environ.get("SWITCHBOARD_INVITE_TTL_HOURS", 72)),
+        # Argon2id cost of new password hashes (RFC 9106's low-memory profile by default); existing
+        # hashes carry their own cost. The test suite lowers it: each login otherwise costs 64 MiB.
+        "PASSWORD_HASH_TIME_COST": int(os.environ.get("SWITCHBOARD_PASSWORD_HASH_TIME_COST", 3)),
+        "PASSWORD_HASH_MEMORY_KIB": int(os.environ.get("SWITCHBOARD_PASSWORD_HASH_MEMORY_KIB", 65536)),
+        # Password reset links die after this long, or once used (they are bound to the password).
+        "PASSWORD_RESET_TTL_MINUTES": int(os.environ.get("SWITCHBOARD_PASSWORD_RESET_TTL_MINUTES", 60)),
+        # smtp://user:password@host:587 (STARTTLS) or smtps://…:465; unset: no mail, admins hand out links.
+        "SMTP_URL": os.environ.get("SWITCHBOARD_SMTP_URL") or None,
+        "SMTP_FROM": os.environ.get("SWITCHBOARD_SMTP_FROM", "switchboard@localhost"),
+        # Outbound deliveries (SMS provider, API channel webhook): attempts, the first retry's wait
+        # (doubled each time after) and each request's timeout.
+        "OUTBOUND_MAX_ATTEMPTS": int(os.environ.get("SWITCHBOARD_OUTBOUND_MAX_ATTEMPTS", 6)),
+        "OUTBOUND_BACKOFF_SECONDS": float(os.environ.get("SWITCHBOARD_OUTBOUND_BACKOFF_SECONDS", 10)),
+        "OUTBOUND_TIMEOUT_SECONDS": float(os.environ.get("SWITCHBOARD_OUTBOUND_TIMEOUT_SECONDS", 10)),
+        # Tenants choose those URLs: loopback, private and link-local addresses only when allowed.
+        "OUTBOUND_PRIVATE_ADDRESSES": os.environ.get("SWITCHBOARD_OUTBOUND_PRIVATE_ADDRESSES", "0") == "1",
         # Failed logins allowed per account and per client address before both are locked out
         # until this many seconds after the last failure.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("SWITCHBOARD_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
@@ -82,6 +98,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRESENCE_GRACE_SECONDS": float(os.environ.get("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 15)),
         # How often the embedded server looks for due automatic-reply timers (RQ schedules its own).
         "TIMER_POLL_SECONDS": float(os.environ.get("SWITCHBOARD_TIMER_POLL_SECONDS", 1)),
+        # Agents are alerted when a queue's longest wait passes this many seconds; 0 = never.
+        "QUEUE_ALERT_SECONDS": int(os.environ.get("SWITCHBOARD_QUEUE_ALERT_SECONDS", 120)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SWITCHBOARD_SECURE_COOKIES", "0") == "1",

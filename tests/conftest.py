@@ -18,8 +18,20 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("SWITCHBOARD_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_TEST_URL = os.environ.get("SWITCHBOARD_TEST_REDIS", "redis://127.0.0.1:6379/11")
+
+
+def _redis_url_of_this_worker(base: str) -> str:
+    """pytest-xdist workers each get the next Redis database after the configured one: RQ queues and
+    the session-end flush must not reach another worker's jobs."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+    server, _, database = base.rpartition("/")
+    return f"{server}/{int(database or 0) + index}"
+
+
+REDIS_TEST_URL = _redis_url_of_this_worker(os.environ.get("SWITCHBOARD_TEST_REDIS", "redis://127.0.0.1:6379/11"))
 PASSWORD = "correct horse battery"
+TEST_PASSWORD_HASH_COST = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024}
 
 
 def need(service: str, error: Exception | None) -> None:
@@ -77,6 +89,11 @@ def backend(request, tmp_path_factory):
         # Lexical matching only, whether or not the [semantic] extra happens to be installed, so
         # every machine runs the same bot; tests of the semantic re-rank say so themselves.
         "SWITCHBOARD_BOT_SEMANTIC": "0",
+        # The SMS provider and webhook receivers of the tests listen on 127.0.0.1.
+        "SWITCHBOARD_OUTBOUND_PRIVATE_ADDRESSES": "1",
+        # Real Argon2id, at a cost that lets a suite of a thousand logins run in seconds, not minutes.
+        "SWITCHBOARD_PASSWORD_HASH_TIME_COST": str(TEST_PASSWORD_HASH_COST["PASSWORD_HASH_TIME_COST"]),
+        "SWITCHBOARD_PASSWORD_HASH_MEMORY_KIB": str(TEST_PASSWORD_HASH_COST["PASSWORD_HASH_MEMORY_KIB"]),
     }
     if request.param == "sqlite":
         yield Backend("sqlite", env)
@@ -103,6 +120,7 @@ def app_overrides(backend: Backend, **extra) -> dict:
         "REDIS_URL": backend.env.get("REDIS_URL"),
         "BOT_SEMANTIC": False,
         "TESTING": True,
+        **TEST_PASSWORD_HASH_COST,
         **extra,
     }
     return {k: v for k, v in overrides.items() if v is not None}
