@@ -80,6 +80,7 @@ def _drop_storage(tenant: TenantRef) -> None:
     router = _router()
     router.forget(tenant)
     shutil.rmtree(router.files_root(tenant), ignore_errors=True)
+    shutil.rmtree(router.exports_root(tenant), ignore_errors=True)
     if router.is_sqlite:
         base = router.sqlite_file(tenant)
         for suffix in ("", "-wal", "-shm"):

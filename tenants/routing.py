@@ -56,6 +56,11 @@ class TenantRouter:
         schema_name(tenant.slug)  # validates the slug before it becomes part of a path
         return self.tenant_files / "files" / tenant.slug
 
+    def exports_root(self, tenant: TenantRef) -> Path:
+        """The tenant's data exports for its owners: beside its files, so no backup holds the last one."""
+        schema_name(tenant.slug)  # validates the slug before it becomes part of a path
+        return self.tenant_files / "exports" / tenant.slug
+
     def schema(self, tenant: TenantRef) -> str | None:
         return None if self.is_sqlite else schema_name(tenant.slug)
 

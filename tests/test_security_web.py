@@ -14,8 +14,10 @@ from tests.conftest import browser_log_in
 from tests.test_browser import _visitor_says as visitor_says
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-# Visitor uploads carry no cookie: the widget key and the visitor token are the credentials.
-NO_COOKIE_CREDENTIALS = {"widget.upload"}
+# No cookie: visitor uploads carry the widget key and the visitor token, the channel endpoints a
+# provider's signature or a channel token, the app API an app key and the app user's token.
+NO_COOKIE_CREDENTIALS = {"widget.upload", "channels.sms_inbound", "channels.sms_voice", "channels.api_inbound",
+                         "app_api.startSession", "app_api.sendMessage", "app_api.markRead"}
 
 # Chromium logs every blocked script to the console; the event catches the ones it might not.
 _REPORT_VIOLATIONS = """

@@ -8,6 +8,7 @@ from wtforms.validators import ValidationError
 from tenants import current_tenant, has_tenant, tenant_session
 
 from ..realtime import broadcast
+from ..security import auditing
 from ..services import routing
 from ..services.errors import ServiceError
 
@@ -33,6 +34,15 @@ class AdminsOnly:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
         abort(403)
+
+    # Every model screen is audited here, once: subclasses' own hooks come after, through super().
+    def after_model_change(self, form, model, is_created):
+        auditing.record_model_change(form, model, is_created)
+        super().after_model_change(form, model, is_created)
+
+    def after_model_delete(self, model):
+        auditing.record_model_delete(model)
+        super().after_model_delete(model)
 
 
 def enforce(check, *args) -> None:

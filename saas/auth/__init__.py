@@ -6,7 +6,7 @@ from . import sessions
 
 bp = Blueprint("auth", __name__)
 
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from . import password_reset, routes  # noqa: E402,F401  (routes attach themselves to bp)
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,9 @@ from tenants import current_tenant, registry, tenant_session
 
 from ..models import ADMIN_ROLES
 from ..security import login_limits
-from ..services import accounts
+from ..security.auditing import record_request
+from ..security.session_epochs import end_sessions
+from ..services import accounts, audit
 from ..services.errors import ServiceError
 from . import bp
 from .sessions import role_required
@@ -68,8 +70,10 @@ def login():
         user = accounts.authenticate(tenant_session(), email, request.form.get("password", ""))
         if user is None:
             login_limits.record_failure(current_tenant.slug, email, address)
+            record_request(audit.LOGIN_FAILED, actor_label=email, detail="wrong email or password")
             return render_template("auth/login.html", error="Wrong email or password."), 401
         login_limits.record_success(current_tenant.slug, email, address)
+        record_request(audit.LOGIN_OK, actor=user)
         user.tenant_slug = current_tenant.slug
         login_user(user)
         return redirect(_safe_next(url_for("console.index")))
@@ -78,6 +82,10 @@ def login():
 
 @bp.route("/t/<tenant_slug>/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # The cookie is the whole session: only a new epoch stops a copy of it from working on.
+        end_sessions(current_user)
+        record_request(audit.LOGOUT)
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -87,10 +95,11 @@ def logout():
 def create_invite():
     ttl = timedelta(hours=current_app.config["INVITE_TTL_HOURS"])
     try:
-        _invite, token = accounts.create_invite(tenant_session(), current_user, request.form.get("role", ""), ttl)
+        invite, token = accounts.create_invite(tenant_session(), current_user, request.form.get("role", ""), ttl)
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.settings")), 303
+    record_request(audit.INVITE_CREATED, target=f"invite {invite.id}", detail=f"role: {invite.role}")
     workers.enqueue("workers.maintenance.purge_expired_invites", current_tenant)
     flash(url_for("auth.accept_invite", token=token, _external=True), "invite_link")
     return redirect(url_for("admin.settings")), 303

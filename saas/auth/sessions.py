@@ -1,7 +1,9 @@
 """Binding login sessions to tenants, and the HTTP role gate.
 
-A session remembers ``"<tenant slug>:<user id>"``. The loader only answers inside that same
-tenant, so a session made in tenant A is simply anonymous in tenant B.
+A session remembers ``"<tenant slug>:<user id>:<session epoch>"``. The loader only answers inside
+that same tenant, so a session made in tenant A is simply anonymous in tenant B; and only while the
+account's epoch is unchanged, so a cookie replayed after logout, a password change or a disable is
+refused (Flask's session lives in the cookie itself: forgetting it on the server is not enough).
 """
 import functools
 
@@ -14,11 +16,12 @@ from ..models import User
 
 
 def load_user(session_user_id: str) -> User | None:
-    slug, _, user_id = (session_user_id or "").partition(":")
-    if not has_tenant() or slug != current_tenant.slug or not user_id.isdigit():
+    slug, _, rest = (session_user_id or "").partition(":")
+    user_id, _, epoch = rest.partition(":")
+    if not has_tenant() or slug != current_tenant.slug or not user_id.isdigit() or not epoch.isdigit():
         return None
     user = tenant_session().get(User, int(user_id))
-    if user is None or not user.is_enabled:
+    if user is None or not user.is_enabled or user.session_epoch != int(epoch):
         return None
     user.tenant_slug = slug
     return user

@@ -33,13 +33,18 @@ class User(UserMixin, TenantModel):
     presence_is_automatic: Mapped[bool] = mapped_column(default=False)
     max_concurrent: Mapped[int | None]  # None: the tenant's default
     last_assigned_at: Mapped[datetime | None]  # ties in assignment go to who waited longest
+    # Chosen in the console's profile; None follows the workspace's language, then the browser.
+    language: Mapped[str | None] = mapped_column(String(8))
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None: the browser's
+    # Part of the login cookie (see get_id): bumping it ends every session of this account.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's id must say which tenant the account belongs to, so that a session made in
     # one tenant is never accepted by another (see saas.auth.sessions).
     tenant_slug: str = ""
 
     def get_id(self) -> str:
-        return f"{self.tenant_slug}:{self.id}"
+        return f"{self.tenant_slug}:{self.id}:{self.session_epoch}"
 
     @property
     def is_active(self) -> bool:

@@ -5,13 +5,16 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import NoReturn
 
-from flask import session
+from flask import request, session
 from flask_socketio import ConnectionRefusedError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from tenants import TenantRef, tenant_context
+from tenants import TenantRef, tenant_context, tenant_session
 
+from ..extensions import socketio
+from ..i18n import N_, translate
+from ..models import User
 from ..observability import logs
 from ..security import event_limits
 from ..services.errors import ServiceError
@@ -19,6 +22,7 @@ from . import shutdown
 
 log = logging.getLogger(__name__)
 _IDENTITY_KEY = "switchboard.socket_identity"
+_LANGUAGE_KEY = "switchboard.socket_language"
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,17 @@ class SocketIdentity:
     subject_id: int  # visitors.id or users.id, inside this tenant
     role: str  # "visitor", or the agent's role
     public_id: str = ""  # the visitor's public id (for its room)
+    session_epoch: int = 0  # an agent's login epoch at connect (see saas.security.session_epochs)
 
 
 def remember(identity: SocketIdentity) -> None:
     # Flask-SocketIO keeps ``session`` per connection in memory; nothing here reaches a cookie.
     session[_IDENTITY_KEY] = asdict(identity)
+
+
+def remember_language(language: str) -> None:
+    """The language the widget speaks to this visitor, for the messages of their error acks."""
+    session[_LANGUAGE_KEY] = language
 
 
 def current_identity() -> SocketIdentity | None:
@@ -48,13 +58,40 @@ def refuse_connection(code: str, message: str) -> NoReturn:
 
 
 def error(code: str, message: str) -> dict:
-    return {"ok": False, "error": {"code": code, "message": message}}
+    """An error ack; a visitor reads its message in their widget's language when the catalogue has
+    it (the fixed refusals do; messages naming values stay English). Agents get English."""
+    return {"ok": False, "error": {"code": code, "message": translate(session.get(_LANGUAGE_KEY), message)}}
 
 
 def _validation_message(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first.get("loc", ())) or "payload"
     return f"{where}: {first.get('msg', 'invalid')}"
+
+
+_DISCONNECT_DELAY_SECONDS = 1.0
+
+
+def _disconnect_after_reply(sid: str, namespace: str) -> None:
+    """Close the connection once the error acknowledgement has gone out: on its way out the event
+    still closes its database session, which yields to other greenlets (PostgreSQL), so a task
+    started now could close the connection before the acknowledgement is sent."""
+    def close_later():
+        socketio.sleep(_DISCONNECT_DELAY_SECONDS)
+        socketio.server.disconnect(sid, namespace=namespace)
+
+    socketio.start_background_task(close_later)
+
+
+def _current_role(identity: SocketIdentity) -> str | None:
+    """The role to decide with, read now: an agent switched off, logged out or given a new password
+    since connecting has no role (None), and one whose role changed has the new one."""
+    if identity.kind != "agent":
+        return identity.role
+    agent = tenant_session().get(User, identity.subject_id)
+    if agent is None or not agent.is_enabled or agent.session_epoch != identity.session_epoch:
+        return None
+    return agent.role
 
 
 def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = None, limit: str | None = None):
@@ -67,30 +104,37 @@ def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = 
         def wrapper(data=None, *_extra):
             identity = current_identity()
             if identity is None or identity.kind != kind:
-                return error("unauthenticated", "Connect and authenticate first.")
-            if roles is not None and identity.role not in roles:
-                return error("forbidden", "Your role does not allow this.")
-            args = [identity]
-            if payload_model is not None:
-                try:
-                    args.append(payload_model.model_validate({} if data is None else data))
-                except ValidationError as exc:
-                    return error("invalid_payload", _validation_message(exc))
-            if limit is not None and not event_limits.allow(identity.tenant.slug, identity.public_id, limit):
-                return error("rate_limited", event_limits.REFUSAL)
+                return error("unauthenticated", N_("Connect and authenticate first."))
             try:
                 with tenant_context(identity.tenant):
+                    role = _current_role(identity)
+                    if role is None:
+                        _disconnect_after_reply(request.sid, request.namespace)
+                        return error("session_ended", N_("Your session has ended: log in again."))
+                    if roles is not None and role not in roles:
+                        return error("forbidden", N_("Your role does not allow this."))
+                    args = [identity]
+                    if payload_model is not None:
+                        try:
+                            args.append(payload_model.model_validate({} if data is None else data))
+                        except ValidationError as exc:
+                            return error("invalid_payload", _validation_message(exc))
+                    if limit is not None and not event_limits.allow(identity.tenant.slug, identity.public_id, limit):
+                        return error("rate_limited", event_limits.REFUSAL)
                     result = handler(*args)
             except ServiceError as exc:
                 return error(exc.code, exc.message)
             except DBAPIError:
                 log.exception("storage error in socket event %s", handler.__name__)
-                return error("unavailable", "Storage is unavailable right now; retry shortly.")
+                return error("unavailable", N_("Storage is unavailable right now; retry shortly."))
             except Exception:
                 log.exception("unexpected error in socket event %s", handler.__name__)
-                return error("server_error", "Something went wrong on our side.")
+                return error("server_error", N_("Something went wrong on our side."))
             return {"ok": True, **(result or {})}
 
+        # Carried up through every functools.wraps layer to the registered handler: what an event
+        # accepts can be read off the server (tests/test_security_attacks.py and _fuzz.py do).
+        wrapper.payload_model = payload_model
         return logs.socket_event(shutdown.tracked(wrapper))
 
     return decorate

@@ -1,9 +1,10 @@
 """Web hardening that applies to the whole app: security headers and the Content-Security-Policy
-(``headers``), and rate limits (``counters``, ``login_limits``)."""
+(``headers``), rate limits (``counters``, ``login_limits``), login sessions that end
+(``session_epochs``), the widget's allowed origins (``origins``) and audit records (``auditing``)."""
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import counters, headers
+from . import auditing, counters, headers, session_epochs  # noqa: F401  (session_epochs registers its listeners)
 
 
 def init_app(app: Flask) -> None:
@@ -15,3 +16,4 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     counters.init_app(app)
     headers.init_app(app)
+    app.after_request(auditing.record_unhooked)

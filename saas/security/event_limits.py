@@ -4,10 +4,11 @@ so every server process counts together. Past the limit, events are answered wit
 and not handled. One counter hit per limited event: this sits on the socket hot path."""
 from flask import current_app
 
+from ..i18n import N_
 from .counters import counters
 
 MESSAGES, PAGE_VIEWS, TYPING = "messages", "page_views", "typing"
-REFUSAL = "You are sending too fast: wait a moment and try again."
+REFUSAL = N_("You are sending too fast: wait a moment and try again.")
 
 
 def allow(tenant_slug: str, visitor_public_id: str, kind: str) -> bool:

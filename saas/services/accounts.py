@@ -34,7 +34,7 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _check_password(password: str) -> str:
+def check_password(password: str) -> str:
     if not isinstance(password, str) or not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
         raise Invalid(
             "weak_password",
@@ -50,7 +50,7 @@ def add_user(session: Session, *, email: str, display_name: str, password: str, 
     user = User(
         email=email,
         display_name=_clean_name(display_name),
-        password_hash=passwords.hash_password(_check_password(password)),
+        password_hash=passwords.hash_password(check_password(password)),
         role=role,
     )
     session.add(user)
@@ -66,7 +66,7 @@ def sign_up(*, slug: str, company: str, email: str, display_name: str, password:
     # Check the owner's fields before any schema is created.
     _clean_email(email)
     _clean_name(display_name)
-    _check_password(password)
+    check_password(password)
     if slug in RESERVED_FOR_SIGNUP:
         raise Invalid("invalid_slug", "That workspace address is reserved; choose another.")
     try:
