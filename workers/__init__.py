@@ -2,6 +2,7 @@
 default. Jobs take ids (the tenant's too) and open their own tenant context, as redash's do."""
 import importlib
 import logging
+from datetime import timedelta
 
 from flask import Flask, current_app
 from rq import get_current_job
@@ -51,20 +52,25 @@ def run_tenant_job(path: str, tenant_id: int, *args):
         return _run(path, tenant_id, args)
 
 
-def enqueue(path: str, tenant, *args):
-    """Run ``path(*args)`` (a dotted function name) in the background inside ``tenant``'s context."""
+def enqueue(path: str, tenant, *args, delay_seconds: float = 0):
+    """Run ``path(*args)`` (a dotted function name) in the background inside ``tenant``'s context,
+    at once or ``delay_seconds`` from now (RQ's scheduler: the worker runs ``--with-scheduler``)."""
     tenant_id = tenant.id  # resolved now: a current_tenant proxy means nothing once the request ends
     redis_url = current_app.extensions["switchboard_jobs"]["redis_url"]
     if redis_url:
         from redis import Redis
         from rq import Queue
 
-        return Queue(QUEUES[0], connection=Redis.from_url(redis_url)).enqueue(run_tenant_job, path, tenant_id, *args)
+        queue = Queue(QUEUES[0], connection=Redis.from_url(redis_url))
+        if delay_seconds > 0:
+            return queue.enqueue_in(timedelta(seconds=delay_seconds), run_tenant_job, path, tenant_id, *args)
+        return queue.enqueue(run_tenant_job, path, tenant_id, *args)
     from saas.extensions import socketio
 
     app = current_app._get_current_object()
 
     def in_process():
+        socketio.sleep(delay_seconds)
         with app.app_context():
             try:
                 _run(path, tenant_id, args)

@@ -84,7 +84,8 @@ def fire_due(tenant: TenantRef) -> int:
     return count
 
 
-def _each_tenant(app: Flask, work) -> None:
+def each_tenant(app: Flask, work) -> None:
+    """``work(tenant)`` for every active tenant, each failure logged and the rest still done."""
     with app.app_context():
         for tenant in registry.all_tenants():
             if not tenant.is_active:
@@ -108,7 +109,7 @@ def _poll_forever(app: Flask) -> None:
 
     while True:
         socketio.sleep(app.config["TIMER_POLL_SECONDS"])
-        _each_tenant(app, fire_due)
+        each_tenant(app, fire_due)
 
 
 def start(app: Flask) -> None:
@@ -116,6 +117,6 @@ def start(app: Flask) -> None:
     from saas.extensions import socketio
 
     if app.config["REDIS_URL"]:
-        socketio.start_background_task(_each_tenant, app, _sweep_into_rq)
+        socketio.start_background_task(each_tenant, app, _sweep_into_rq)
     else:
         socketio.start_background_task(_poll_forever, app)

@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -42,3 +42,16 @@ class TenantModel(DeclarativeBase):
         }
     )
     type_annotation_map = {datetime: UTCDateTime}
+
+
+class IssuedSecretColumns:
+    """A credential handed out once and kept only as its SHA-256 (API channel tokens, app keys):
+    named, told apart by its first characters, revocable. Rules: ``saas.services.issued_secrets``."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from ..models.knowledge import ANSWERED as ANSWERED_OUTCOME
 from ..models.knowledge import FALLBACK as FALLBACK_OUTCOME
 from ..models.knowledge import HANDED_OVER as HANDED_OVER_OUTCOME
 from ..models.reception import BOT_FIRST, BOT_ONLY, HUMAN_FIRST, MANUAL, ONLINE
-from . import auto_replies, bot, conversations, reception, tracking
+from . import auto_replies, bot, conversations, outbound, reception, tracking
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 SYSTEM, VISITOR_ACTOR, AGENT_ACTOR, BOT_ACTOR = "system", "visitor", "agent", "bot"
@@ -283,7 +283,8 @@ def open_conversation(session: Session, visitor: Visitor, *, channel: str | None
     current = conversations.latest_for_visitor(session, visitor)
     if current is not None and current.status == OPEN:
         return current, outcome
-    channel = reception.clean_channel(channel or tracking.channel_of(session, visitor) or "web")
+    visit = tracking.latest_visit(session, visitor)
+    channel = reception.clean_channel(channel or (visit.channel if visit else None) or "web")
     department = reception.department_for_visitor(session, department_id)
     answers = reception.clean_prechat(session, prechat)
     for key, value in answers.items():
@@ -291,7 +292,8 @@ def open_conversation(session: Session, visitor: Visitor, *, channel: str | None
     if answers.get("name"):
         visitor.nickname = answers["name"]
     conversation = Conversation(visitor_id=visitor.id, channel=channel, status=OPEN,
-                                department_id=department.id if department else None, handler=QUEUE_HANDLER)
+                                department_id=department.id if department else None, handler=QUEUE_HANDLER,
+                                visit_session_id=visit.id if visit else None)
     session.add(conversation)
     session.flush()
     record(session, conversation, "created", VISITOR_ACTOR, visitor.id, channel=channel,
@@ -305,7 +307,7 @@ def open_conversation(session: Session, visitor: Visitor, *, channel: str | None
     if mode in (BOT_ONLY, BOT_FIRST):
         conversation.handler = BOT_HANDLER
         record(session, conversation, "bot_started", BOT_ACTOR)
-        text, extras = bot.greeting(session)
+        text, extras = bot.greeting(session, visitor.language)
         _say(session, conversation, text, outcome, extras)
         session.commit()
         outcome.changed(conversation)
@@ -344,9 +346,10 @@ def conversation_for_message(session: Session, visitor: Visitor) -> tuple[Conver
     return _conversation_for_claimed(session, visitor, conversations.latest_for_visitor(session, visitor))
 
 
-def _conversation_for_claimed(session: Session, visitor: Visitor,
-                              current: Conversation | None) -> tuple[Conversation, Outcome]:
-    """``conversation_for_message`` once the visitor's row is locked and their latest conversation read."""
+def _conversation_for_claimed(session: Session, visitor: Visitor, current: Conversation | None,
+                              channel: str | None = None) -> tuple[Conversation, Outcome]:
+    """``conversation_for_message`` once the visitor's row is locked and their latest conversation read.
+    A ``channel`` given (SMS, API: no form to fill) opens a new conversation on it without pre-chat."""
     if current is not None and current.status == OPEN:
         return current, Outcome()
     window = timedelta(minutes=reception.settings(session).reopen_window_minutes)
@@ -355,9 +358,9 @@ def _conversation_for_claimed(session: Session, visitor: Visitor,
         _reopen(session, current, visitor, outcome)
         session.refresh(current)
         return current, outcome
-    if reception.prechat_required(session):
+    if channel is None and reception.prechat_required(session):
         raise Invalid("prechat_required", "Please fill in the form before your first message.")
-    return open_conversation(session, visitor)
+    return open_conversation(session, visitor, channel=channel)
 
 
 def bot_turn(session: Session, conversation: Conversation, text: str) -> Outcome:
@@ -365,7 +368,7 @@ def bot_turn(session: Session, conversation: Conversation, text: str) -> Outcome
     outcome = Outcome()
     if conversation.handler != BOT_HANDLER:
         return outcome
-    reply = bot.respond(session, text)
+    reply = bot.respond(session, text, session.get(Visitor, conversation.visitor_id).language)
     turn = bot.record_turn(session, conversation, text, reply)
     mode = reception.mode_for(session, conversation.channel, department_of(session, conversation))
     if reply.wants_human and mode == BOT_ONLY:
@@ -571,8 +574,10 @@ def start_with_agent(session: Session, visitor: Visitor, agent_id: int) -> tuple
             session.rollback()
             return conversation, outcome
     else:
-        channel = tracking.channel_of(session, visitor) or "web"
-        conversation = Conversation(visitor_id=visitor.id, channel=channel, status=OPEN, handler=QUEUE_HANDLER)
+        visit = tracking.latest_visit(session, visitor)
+        channel = visit.channel if visit else "web"
+        conversation = Conversation(visitor_id=visitor.id, channel=channel, status=OPEN, handler=QUEUE_HANDLER,
+                                    visit_session_id=visit.id if visit else None)
         session.add(conversation)
         session.flush()
         record(session, conversation, "created", VISITOR_ACTOR, visitor.id, channel=channel, department_id=None,
@@ -583,10 +588,10 @@ def start_with_agent(session: Session, visitor: Visitor, agent_id: int) -> tuple
 
 
 def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_length: int,
-                 attachment: dict | None = None):
+                 attachment: dict | None = None, channel: str | None = None):
     """A visitor message: stored in the right conversation, then the bot's turn if it holds it
     (not for a file: the bot cannot read one). Returns (the visitor's Posted, Outcome). A resend
-    is answered with the stored message."""
+    is answered with the stored message. ``channel``: see ``_conversation_for_claimed``."""
     client_id = conversations.clean_client_id(client_id)
     body = conversations.clean_body(body, max_length)
     # Locked before the resend check, so the conversation read for it is the one the message joins
@@ -594,7 +599,7 @@ def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_len
     latest, stored = _claim_visitor_for(session, visitor, client_id)
     if stored is not None:
         return conversations.Posted(latest, stored, is_new=False), Outcome()
-    conversation, outcome = _conversation_for_claimed(session, visitor, latest)
+    conversation, outcome = _conversation_for_claimed(session, visitor, latest, channel)
     # A reopened or new conversation cannot hold the client id; the latest one was checked above.
     posted = conversations.post_visitor_message(
         session, visitor, conversation, client_id=client_id, body=body, attachment=attachment,
@@ -624,5 +629,7 @@ def agent_reply(session: Session, agent: User, conversation_id, *, client_id, bo
     posted = conversations.post_agent_message(
         session, agent, conversation, client_id=client_id, body=body, attachment=attachment,
         resend_checked=True, then=lambda staging: auto_replies.agent_spoke(staging, conversation))
+    if posted.is_new:
+        outbound.after_agent_message(session, conversation, posted.message)
     outcome.posted.append(posted)
     return posted, outcome

@@ -44,13 +44,19 @@ def friendly_nickname() -> str:
     return f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_ANIMALS)}"
 
 
+def by_public_id(session: Session, public_id: str) -> Visitor | None:
+    """The visitor a token's public id names: the known contact it was merged into, if it was."""
+    visitor = session.scalar(select(Visitor).where(Visitor.public_id == public_id))
+    if visitor is not None and visitor.merged_into_id is not None:
+        visitor = session.get(Visitor, visitor.merged_into_id)  # identified since: the known contact
+    return visitor
+
+
 def identify(session: Session, tenant: TenantRef, token: str | None) -> Visitor:
     """The visitor a widget token names, or a new anonymous visitor when there is no token."""
     if token:
         public_id = public_id_from(tenant, token)
-        visitor = session.scalar(select(Visitor).where(Visitor.public_id == public_id))
-        if visitor is not None and visitor.merged_into_id is not None:
-            visitor = session.get(Visitor, visitor.merged_into_id)  # identified since: the known contact
+        visitor = by_public_id(session, public_id)
         if visitor is not None:
             visitor.last_seen_at = utcnow()
             session.commit()
