@@ -433,10 +433,10 @@ def _remove_tree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _create_database(stack: ExitStack) -> str:
+def _create_database(stack: ExitStack, prefix: str = "switchboard_bench_") -> str:
     import psycopg
 
-    name = f"switchboard_bench_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
 

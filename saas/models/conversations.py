@@ -28,6 +28,8 @@ class Visitor(TenantModel):
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # An anonymous visitor merged into a known contact: its old widget token leads there.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("visitors.id"))
+    # The language the widget last spoke to this visitor: the bot and automatic replies use it.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Conversation(TenantModel):
@@ -45,6 +47,8 @@ class Conversation(TenantModel):
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    # The visit the conversation started in: reports attribute it to that visit's source.
+    visit_session_id: Mapped[int | None] = mapped_column(ForeignKey("visit_sessions.id", ondelete="SET NULL"))
     handler: Mapped[str] = mapped_column(String(8), default=QUEUE_HANDLER)
     # Set while the visitor waits for a human (in the queue, or with the bot in human_first mode):
     # the queue is first come, first served on this.

@@ -9,5 +9,10 @@ def agents(tenant: TenantRef) -> str:
     return f"t{tenant.id}:agents"
 
 
+def board(tenant: TenantRef) -> str:
+    """Admins watching the real-time board of agent work."""
+    return f"t{tenant.id}:board"
+
+
 def visitor(tenant: TenantRef, public_id: str) -> str:
     return f"t{tenant.id}:visitor:{public_id}"

@@ -1,9 +1,9 @@
 """Agent presence: online / away / offline, chosen by the agent or automatic when every console
 connection has closed (after a grace period, so a reload does not flap)."""
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import AgentConnection, User, utcnow
+from ..models import AgentConnection, AgentPresenceInterval, User, utcnow
 from ..models.reception import AWAY, OFFLINE, ONLINE, PRESENCE_STATES
 from . import routing
 from .errors import Invalid
@@ -11,13 +11,24 @@ from .errors import Invalid
 
 def _change(session: Session, agent: User, state: str, automatic: bool) -> routing.Outcome:
     was_online = agent.presence == ONLINE
-    agent.presence, agent.presence_is_automatic, agent.presence_changed_at = state, automatic, utcnow()
+    now = utcnow()
+    if state != agent.presence:
+        _log_change(session, agent.id, state, now)
+    agent.presence, agent.presence_is_automatic, agent.presence_changed_at = state, automatic, now
     session.commit()
     if state == ONLINE and not was_online:
         return routing.agent_available(session, agent)
     if state != ONLINE and was_online:
         return routing.agent_left(session, agent)
     return routing.Outcome()
+
+
+def _log_change(session: Session, agent_id: int, state: str, now) -> None:
+    """The presence history the agent work report sums online and away time from."""
+    session.execute(update(AgentPresenceInterval)
+                    .where(AgentPresenceInterval.user_id == agent_id, AgentPresenceInterval.ended_at.is_(None))
+                    .values(ended_at=now))
+    session.add(AgentPresenceInterval(user_id=agent_id, state=state, started_at=now))
 
 
 def set_presence(session: Session, agent: User, state) -> routing.Outcome:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..models import Conversation, Message, PageView, Visitor, VisitSession, utcnow
 from ..models.conversations import BOT, OPEN, QUEUE_HANDLER
 from ..models.visits import TITLE_MAX, URL_MAX
-from . import conversations, geo, sources
+from . import calls, conversations, geo, sources
 from .accounts import EMAIL_PATTERN
 from .errors import Invalid, NotFound
 from .reception import PHONE_PATTERN
@@ -224,6 +224,7 @@ def panel(session: Session, visitor: Visitor) -> dict:
         "current_page": page_dict(pages[-1]) if pages else None,
         "trail": [page_dict(p) for p in pages],
         "conversations": conversation_summaries(session, visitor),
+        "calls": calls.calls_of(session, visitor),
     }
 
 
@@ -251,9 +252,4 @@ def open_conversations(session: Session, visitor: Visitor) -> list[Conversation]
 def transcript(session: Session, conversation_id) -> tuple[Conversation, list[Message]]:
     conversation = conversations.get_conversation(session, conversation_id)
     return conversation, conversations.messages_after(session, conversation, 0)
-
-
-def channel_of(session: Session, visitor: Visitor) -> str | None:
-    visit = latest_visit(session, visitor)
-    return visit.channel if visit is not None else None
 

@@ -14,8 +14,27 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('agent_presence_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=8), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("state in ('online', 'away', 'offline')", name=op.f('ck_agent_presence_log_state')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_agent_presence_log_user_id_users'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agent_presence_log'))
+    )
+    op.create_index('ix_agent_presence_log_user_started', 'agent_presence_log', ['user_id', 'started_at'])
+    # Each existing agent's current state is the first interval of their history, from when it began.
+    users = sa.table('users', sa.column('id', sa.Integer), sa.column('presence', sa.String),
+                     sa.column('presence_changed_at', sa.DateTime(timezone=True)))
+    log = sa.table('agent_presence_log', sa.column('user_id', sa.Integer), sa.column('state', sa.String),
+                   sa.column('started_at', sa.DateTime(timezone=True)))
+    op.execute(log.insert().from_select(['user_id', 'state', 'started_at'],
+                                        sa.select(users.c.id, users.c.presence, users.c.presence_changed_at)))
 
 
 def downgrade():
-    pass
+    op.drop_index('ix_agent_presence_log_user_started', table_name='agent_presence_log')
+    op.drop_table('agent_presence_log')

@@ -1,0 +1,163 @@
+"""Source analytics: where visits came from and how many of them turned into chats.
+
+Two ways of counting (``unit``):
+- **session**: each visit counts under its own source;
+- **visitor**: each visitor counts once, under the source of their first visit in the range
+  (first touch), and everything they did in the range is credited to it.
+Visits, page views and conversations belong to the range by when the visit started; a conversation
+belongs to the visit it started in. *Chat conversion rate* is the share of visits (or visitors)
+with at least one conversation. By *visited page*, a visit counts under every page it saw, so the
+rows add up to more than the total."""
+from dataclasses import dataclass, replace
+
+from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from saas.models import Conversation, PageView, VisitSession
+
+from .period import Period, ReportError, parse_period, tenant_time_zone
+from .table import RATE, TEXT, Column, ReportTable
+
+UNITS = ("session", "visitor")
+# What a visit can be split or filtered by: its own attributes, fixed by its first page.
+SESSION_ATTRIBUTES = {
+    "channel": ("Channel", VisitSession.channel),
+    "source_kind": ("Source kind", VisitSession.source_kind),
+    "referrer_domain": ("Referrer domain", VisitSession.referrer_domain),
+    "search_engine": ("Search engine", VisitSession.search_engine),
+    "search_terms": ("Search term", VisitSession.search_terms),
+    "landing_page": ("Landing page", VisitSession.landing_page),
+    "utm_campaign": ("UTM campaign", VisitSession.utm_campaign),
+    "utm_source": ("UTM source", VisitSession.utm_source),
+    "utm_medium": ("UTM medium", VisitSession.utm_medium),
+    "device_type": ("Device", VisitSession.device_type),
+}
+VISITED_PAGE = "visited_page"
+DIMENSIONS = {**{name: label for name, (label, _) in SESSION_ATTRIBUTES.items()}, VISITED_PAGE: "Visited page"}
+ROW_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SourceQuery:
+    period: Period
+    dimension: str = "channel"
+    unit: str = "session"
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def parameters(self) -> dict:
+        return {**self.period.query_args(), "dimension": self.dimension, "unit": self.unit,
+                "filters": dict(self.filters)}
+
+
+def parse_query(args, period: Period) -> SourceQuery:
+    dimension = args.get("dimension") or "channel"
+    if dimension not in DIMENSIONS:
+        raise ReportError("unknown_dimension", f"Unknown dimension {dimension[:60]!r}: "
+                                               f"choose one of {', '.join(DIMENSIONS)}.")
+    unit = args.get("unit") or "session"
+    if unit not in UNITS:
+        raise ReportError("unknown_unit", "Count by 'session' or by 'visitor'.")
+    filters = clean_filters({name: args.get(name) for name in SESSION_ATTRIBUTES if args.get(name)})
+    return SourceQuery(period, dimension, unit, filters)
+
+
+def clean_filters(filters) -> tuple[tuple[str, str], ...]:
+    if not isinstance(filters, dict):
+        raise ReportError("invalid_filters", "Filters are pairs of a visit attribute and a value.")
+    for name, value in filters.items():
+        if name not in SESSION_ATTRIBUTES:
+            raise ReportError("unknown_filter", f"Cannot filter on {str(name)[:60]!r}: "
+                                                f"use one of {', '.join(SESSION_ATTRIBUTES)}.")
+        if not isinstance(value, str) or not value or len(value) > 2048:
+            raise ReportError("invalid_filter", f"The {name} filter needs a value of 1 to 2,048 characters.")
+    return tuple(sorted(filters.items()))
+
+
+def _visits(query: SourceQuery):
+    """The visits of the range that pass the filters, with the value they are counted under."""
+    period = query.period
+    conditions = [period.contains(VisitSession.started_at),
+                  *(SESSION_ATTRIBUTES[name][1] == value for name, value in query.filters)]
+    if query.dimension == VISITED_PAGE:
+        return (select(VisitSession.id.label("session_id"), VisitSession.visitor_id,
+                       PageView.url.label("value"), func.count(PageView.id).label("views"))
+                .join(PageView, PageView.session_id == VisitSession.id).where(*conditions)
+                .group_by(VisitSession.id, VisitSession.visitor_id, PageView.url).subquery())
+    column = SESSION_ATTRIBUTES[query.dimension][1]
+    if query.unit == "session":
+        return (select(VisitSession.id.label("session_id"), VisitSession.visitor_id, column.label("value"),
+                       VisitSession.page_count.label("views")).where(*conditions).subquery())
+    ranked = (select(VisitSession.visitor_id, column.label("value"),
+                     func.row_number().over(partition_by=VisitSession.visitor_id,
+                                            order_by=(VisitSession.started_at, VisitSession.id)).label("rank"))
+              .where(*conditions).subquery())
+    first_touch = select(ranked.c.visitor_id, ranked.c.value).where(ranked.c.rank == 1).subquery()
+    return (select(VisitSession.id.label("session_id"), VisitSession.visitor_id, first_touch.c.value,
+                   VisitSession.page_count.label("views"))
+            .join(first_touch, first_touch.c.visitor_id == VisitSession.visitor_id).where(*conditions).subquery())
+
+
+def _conversations(period: Period):
+    """Conversations per visit; one started in a visit of the range cannot start before the range."""
+    return (select(Conversation.visit_session_id.label("session_id"), func.count().label("started"))
+            .where(Conversation.visit_session_id.is_not(None), Conversation.created_at >= period.start)
+            .group_by(Conversation.visit_session_id).subquery())
+
+
+def _aggregate(visits, period: Period):
+    """The metrics of a set of visits (a subquery of session_id, visitor_id, value, views)."""
+    chats = _conversations(period)
+    converted = chats.c.started > 0
+    metrics = [
+        func.count(distinct(visits.c.visitor_id)).label("visitors"),
+        func.count(distinct(visits.c.session_id)).label("sessions"),
+        func.coalesce(func.sum(visits.c.views), 0).label("page_views"),
+        func.coalesce(func.sum(chats.c.started), 0).label("conversations"),
+        func.count(distinct(case((converted, visits.c.session_id)))).label("converted_sessions"),
+        func.count(distinct(case((converted, visits.c.visitor_id)))).label("converted_visitors"),
+    ]
+    return metrics, visits.outerjoin(chats, chats.c.session_id == visits.c.session_id)
+
+
+def source_report(session: Session, query: SourceQuery) -> ReportTable:
+    visits = _visits(query)
+    metrics, joined = _aggregate(visits, query.period)
+    grouped = (select(visits.c.value, *metrics).select_from(joined).group_by(visits.c.value)
+               .order_by(func.count(distinct(visits.c.session_id)).desc(), visits.c.value).limit(ROW_LIMIT))
+    rows = [_row(query, dict(row._mapping)) for row in session.execute(grouped)]
+    # Totals over whole visits: by visited page one visit is in several rows but counts once here.
+    whole_visits = _visits(replace(query, dimension="channel"))
+    metrics, joined = _aggregate(whole_visits, query.period)
+    totals = _row(query, {"value": None, **session.execute(select(*metrics).select_from(joined)).one()._mapping})
+    unit_label = "visits" if query.unit == "session" else "visitors"
+    columns = [Column("value", DIMENSIONS[query.dimension], TEXT), Column("visitors", "Visitors"),
+               Column("sessions", "Visits"), Column("page_views", "Page views"),
+               Column("conversations", "Conversations started"),
+               Column("conversion_rate", f"Chat conversion rate ({unit_label})", RATE)]
+    notes = [f"Only the top {ROW_LIMIT} rows by visits are shown."] if len(rows) == ROW_LIMIT else []
+    return ReportTable(columns, rows, totals, notes)
+
+
+def _row(query: SourceQuery, values: dict) -> dict:
+    converted, base = ((values["converted_sessions"], values["sessions"]) if query.unit == "session"
+                       else (values["converted_visitors"], values["visitors"]))
+    return {"value": values["value"], "visitors": values["visitors"], "sessions": values["sessions"],
+            "page_views": int(values["page_views"]), "conversations": int(values["conversations"]),
+            "conversion_rate": converted / base if base else None}
+
+
+def query_from_parameters(session: Session, parameters: dict) -> SourceQuery:
+    """A query back from ``SourceQuery.parameters()`` (a saved export), checked again."""
+    if not isinstance(parameters, dict):
+        raise ReportError("invalid_parameters", "Malformed report parameters.")
+    clean_filters(parameters.get("filters", {}))
+    args = {**{key: value for key, value in parameters.items() if key != "filters"}, **parameters.get("filters", {})}
+    return parse_query(args, parse_period(args, tenant_time_zone(session)))
+
+
+def export_parameters(session: Session, args) -> dict:
+    return parse_query(args, parse_period(args, tenant_time_zone(session))).parameters()
+
+
+def export_rows(session: Session, parameters: dict):
+    return source_report(session, query_from_parameters(session, parameters)).as_export()
