@@ -4,16 +4,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..i18n import N_, translate
 from ..models import Conversation, ConversationRating, RatingSettings, User, Visitor, utcnow
 from ..models.conversations import AGENT_HANDLER, CLOSED, OPEN
 from ..models.engagement import LEVELS3, RATING_SCALES, STARS5
-from . import conversations
+from . import conversations, languages
 from .errors import Forbidden, Invalid
 
-# Score -> level name, per scale. The level name is what reports group by.
+# Score -> level name, per scale. The English level name is stored and what reports group by;
+# visitors see it in their language.
 LEVELS = {
-    STARS5: {1: "1 star", 2: "2 stars", 3: "3 stars", 4: "4 stars", 5: "5 stars"},
-    LEVELS3: {1: "unsatisfied", 2: "neutral", 3: "satisfied"},
+    STARS5: {1: N_("1 star"), 2: N_("2 stars"), 3: N_("3 stars"), 4: N_("4 stars"), 5: N_("5 stars")},
+    LEVELS3: {1: N_("unsatisfied"), 2: N_("neutral"), 3: N_("satisfied")},
 }
 SCALE_LABELS = {STARS5: "1 to 5 stars", LEVELS3: "3 levels (unsatisfied, neutral, satisfied)"}
 COMMENT_MAX, TAG_MAX, TAGS_PER_LEVEL = 1000, 40, 10
@@ -60,11 +62,16 @@ def may_rate(conversation: Conversation) -> bool:
     return conversation.status == CLOSED or conversation.rating_invited_at is not None
 
 
-def form(session: Session, conversation: Conversation | None) -> dict:
-    """What the widget shows: the scale, each level's tags, and the visitor's rating so far."""
+def form(session: Session, conversation: Conversation | None, language: str | None = None) -> dict:
+    """What the widget shows: the scale, each level's tags, and the visitor's rating so far. The
+    visitor answers with the stored ``tags`` (as the admin wrote them); ``label`` and ``tag_labels``
+    are what they see, in their language."""
     stored = settings(session)
-    levels = [{"score": score, "label": label, "tags": tags_for(stored, stored.scale, score)}
-              for score, label in LEVELS[stored.scale].items()]
+    levels = []
+    for score, level in LEVELS[stored.scale].items():
+        tags = tags_for(stored, stored.scale, score)
+        levels.append({"score": score, "level": level, "label": translate(language, level), "tags": tags,
+                       "tag_labels": {tag: languages.rating_tag(session, tag, language) for tag in tags}})
     existing = rating_for(session, conversation) if conversation is not None else None
     return {
         "enabled": stored.enabled,
@@ -97,9 +104,9 @@ def rate(session: Session, visitor: Visitor, conversation_id, *, score, tags, co
         raise Forbidden("not_your_conversation", "You can only rate your own conversation.")
     stored = settings(session)
     if not stored.enabled:
-        raise Invalid("ratings_off", "Ratings are switched off.")
+        raise Invalid("ratings_off", N_("Ratings are switched off."))
     if not may_rate(conversation):
-        raise Invalid("conversation_open", "You can rate this conversation once it has ended.")
+        raise Invalid("conversation_open", N_("You can rate this conversation once it has ended."))
     levels = LEVELS[stored.scale]
     if not isinstance(score, int) or isinstance(score, bool) or score not in levels:
         raise Invalid("invalid_score", f"Choose a rating from 1 to {len(levels)}.")
