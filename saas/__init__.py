@@ -21,12 +21,13 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     import tenants
     import workers
-    from . import admin, auth, console, realtime, reports, security, site, widget
+    from . import admin, app_api, auth, channels, console, i18n, realtime, reports, security, site, widget
     from .cli import demo_cli
 
     tenants.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    i18n.init_app(app)
     admin.init_app(app)
     workers.init_app(app)
     socketio.init_app(
@@ -42,7 +43,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     realtime.init_app(socketio)
     observability.init_app(app)
 
-    for blueprint_module in (site, auth, console, admin, widget, reports):
+    for blueprint_module in (site, auth, console, admin, widget, reports, channels, app_api):
         app.register_blueprint(blueprint_module.bp)
     app.cli.add_command(demo_cli)
     return app

@@ -2,6 +2,7 @@
 validation are ``saas.services.auto_replies`` and ``saas.services.business_hours``."""
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.helpers import is_form_submitted
+from flask_babel import lazy_gettext
 from wtforms import TextAreaField
 
 from ..models import AutoReply, BusinessHours
@@ -81,5 +82,6 @@ class BusinessHoursView(AdminsOnly, ModelView):
 
 
 def add_views(admin, session) -> None:
-    admin.add_view(AutoReplyView(AutoReply, session, name="Automatic replies", endpoint="autoreply"))
-    admin.add_view(BusinessHoursView(BusinessHours, session, name="Business hours", endpoint="businesshours"))
+    admin.add_view(AutoReplyView(AutoReply, session, name=lazy_gettext("Automatic replies"), endpoint="autoreply"))
+    admin.add_view(BusinessHoursView(BusinessHours, session, name=lazy_gettext("Business hours"),
+                                     endpoint="businesshours"))

@@ -4,6 +4,7 @@ and the satisfaction rating settings (on/off, scale, evaluation tags per level).
 Agents manage their personal canned replies in the console; these screens never show them.
 """
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import lazy_gettext
 
 from tenants import tenant_session
 
@@ -69,5 +70,6 @@ class RatingSettingsView(SettingsFormView):
 
 
 def add_views(admin, session) -> None:
-    admin.add_view(TenantCannedReplyView(CannedReply, session, name="Canned replies", endpoint="cannedreply"))
-    admin.add_view(RatingSettingsView(name="Ratings", endpoint="ratings"))
+    admin.add_view(TenantCannedReplyView(CannedReply, session, name=lazy_gettext("Canned replies"),
+                                         endpoint="cannedreply"))
+    admin.add_view(RatingSettingsView(name=lazy_gettext("Ratings"), endpoint="ratings"))

@@ -1,5 +1,6 @@
 """The workspace's upload limits (owners and admins): the largest file and the kinds of file
 visitors and agents may send. The rules are in ``saas.services.attachments``."""
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from ..services import attachments
@@ -35,4 +36,4 @@ class FileSettingsView(SettingsFormView):
 
 
 def add_views(admin) -> None:
-    admin.add_view(FileSettingsView(name="Files", endpoint="filesettings"))
+    admin.add_view(FileSettingsView(name=lazy_gettext("Files"), endpoint="filesettings"))

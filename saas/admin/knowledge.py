@@ -12,6 +12,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEmpty, IntEqualFilter
 from flask_admin.form import BaseForm
 from flask_admin.helpers import is_form_submitted
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
@@ -255,5 +256,5 @@ class LearningView(AdminsOnly, BaseView):
 
 
 def add_views(admin, session) -> None:
-    admin.add_view(KnowledgeView(KnowledgeEntry, session, name="Knowledge base", endpoint="knowledge"))
-    admin.add_view(LearningView(name="Learning", endpoint="learning"))
+    admin.add_view(KnowledgeView(KnowledgeEntry, session, name=lazy_gettext("Knowledge base"), endpoint="knowledge"))
+    admin.add_view(LearningView(name=lazy_gettext("Learning"), endpoint="learning"))

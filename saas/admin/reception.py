@@ -6,6 +6,7 @@ Views only translate between forms and ``saas.services.reception_settings``, whi
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import Select2Widget
 from flask_admin.helpers import is_form_submitted
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectMultipleField
@@ -152,6 +153,6 @@ def _submitted(form) -> tuple[dict, dict]:
 
 
 def add_views(admin, session) -> None:
-    admin.add_view(DepartmentView(Department, session, name="Departments", endpoint="department"))
-    admin.add_view(ChannelModeView(ChannelMode, session, name="Channel modes", endpoint="channelmode"))
-    admin.add_view(ReceptionSettingsView(name="Reception", endpoint="reception"))
+    admin.add_view(DepartmentView(Department, session, name=lazy_gettext("Departments"), endpoint="department"))
+    admin.add_view(ChannelModeView(ChannelMode, session, name=lazy_gettext("Channel modes"), endpoint="channelmode"))
+    admin.add_view(ReceptionSettingsView(name=lazy_gettext("Reception"), endpoint="reception"))

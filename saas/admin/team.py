@@ -8,12 +8,17 @@ from flask import redirect, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
+from flask_admin.model.template import EndpointLinkRowAction
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext
 
 from ..models import User
 from ..security.headers import csp_nonce
 from ..services import accounts, reception_settings
-from . import auto_replies, engagement, files, knowledge, reception, visitors
+from . import (
+    app_channel, auto_replies, channels, engagement, files, knowledge, languages, reception, security, visitors,
+    widget_look,
+)
 from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
 
 
@@ -36,6 +41,8 @@ class TeamView(AdminsOnly, RefillsQueues, ModelView):
     column_filters = ("role", "is_enabled", "presence")
     form_columns = ("display_name", "role", "is_enabled", "max_concurrent")
     form_choices = {"role": [("owner", "Owner"), ("admin", "Admin"), ("agent", "Agent")]}
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-key", "resetlink.for_member", title="Password reset link",
+                                                      id_arg="user_id")]
     form_args = {"max_concurrent": {
         "label": "Max concurrent conversations",
         "description": "1 to 100; leave blank for the workspace default (Reception settings).",
@@ -52,16 +59,21 @@ def init_app(app) -> None:
         url="/t/<tenant_slug>/admin/manage",
         endpoint="manage",
         index_view=ManageHome(url="/t/<tenant_slug>/admin/manage", endpoint="manage"),
-        theme=Bootstrap4Theme(),
+        theme=Bootstrap4Theme(base_template="admin/manage/_base.html"),
         csp_nonce_generator=csp_nonce,
     )
     session = RequestTenantSession()
-    admin.add_view(TeamView(User, session, name="Team", endpoint="team"))
+    admin.add_view(TeamView(User, session, name=lazy_gettext("Team"), endpoint="team"))
     reception.add_views(admin, session)
     knowledge.add_views(admin, session)
     auto_replies.add_views(admin, session)
     files.add_views(admin)
     engagement.add_views(admin, session)
     visitors.add_views(admin, session)
-    admin.add_link(MenuLink(name="Workspace settings", endpoint="admin.settings"))
+    security.add_views(admin, session)
+    languages.add_views(admin, session)
+    app_channel.add_views(admin)
+    channels.add_views(admin)
+    widget_look.add_views(admin)
+    admin.add_link(MenuLink(name=lazy_gettext("Workspace settings"), endpoint="admin.settings"))
     admin.init_app(app)

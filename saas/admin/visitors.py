@@ -2,6 +2,7 @@
 button), the automatic-invitation period, and the automatic invitation rules (Flask-Admin)."""
 from flask import flash, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import lazy_gettext
 
 from tenants import tenant_session
 
@@ -60,4 +61,5 @@ class InvitationRuleView(AdminsOnly, ModelView):
 
 
 def add_views(admin, session) -> None:
-    admin.add_view(InvitationRuleView(InvitationRule, session, name="Invitation rules", endpoint="invitationrule"))
+    admin.add_view(InvitationRuleView(InvitationRule, session, name=lazy_gettext("Invitation rules"),
+                                      endpoint="invitationrule"))

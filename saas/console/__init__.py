@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/t/<tenant_slug>/console")
 
-from . import files, routes  # noqa: E402,F401
+from . import files, profile, routes  # noqa: E402,F401

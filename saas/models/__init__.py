@@ -1,11 +1,18 @@
 """Tables of a tenant's own schema. The tenant registry itself is in ``tenants.registry``."""
 from .accounts import ADMIN, ADMIN_ROLES, AGENT, OWNER, ROLES, Invite, User
+from .app_channel import AppChannelSettings, AppConnection, AppKey
+from .agent_work import AgentPresenceInterval
+from .audit import AuditEvent, SecuritySettings
 from .attachments import Attachment, UploadSettings
 from .auto_replies import AutoReply, BusinessHours, ConversationTimer
+from .channels import ApiChannelToken, CallEvent, ChannelSettings, OutboundAttempt, OutboundDelivery
 from .base import TenantModel, utcnow
 from .conversations import Conversation, Message, ReadMarker, Visitor
 from .knowledge import BotTurn, KnowledgeEntry, KnowledgeVersion
+from .reports import ReportExport, SavedReport
+from .languages import LanguageSettings, TranslatedText
 from .visits import Invitation, InvitationRule, PageView, VisitorSettings, VisitSession
+from .widget_look import WidgetLook
 from .engagement import CannedReply, ConversationRating, RatingSettings
 from .reception import (
     AgentConnection, ChannelMode, ConversationEvent, Department, DepartmentMember, ReceptionSettings,
@@ -13,8 +20,13 @@ from .reception import (
 
 __all__ = [
     "ADMIN", "ADMIN_ROLES", "AGENT", "OWNER", "ROLES", "AgentConnection", "BotTurn", "KnowledgeEntry",
+    "AgentPresenceInterval",
+    "ApiChannelToken", "CallEvent", "ChannelSettings", "OutboundAttempt", "OutboundDelivery",
+    "AppChannelSettings", "AppConnection", "AppKey",
+    "ReportExport", "SavedReport",
+    "LanguageSettings", "TranslatedText",
     "CannedReply", "ConversationRating", "RatingSettings",
     "KnowledgeVersion", "ChannelMode", "Conversation",
     "ConversationEvent", "Department", "DepartmentMember", "Invite", "Message", "ReadMarker",
-    "ReceptionSettings", "TenantModel", "User", "Visitor", "utcnow",
+    "ReceptionSettings", "TenantModel", "User", "Visitor", "utcnow", "WidgetLook",
 ]

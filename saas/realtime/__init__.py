@@ -3,7 +3,7 @@
 Handlers are thin: ``guard.socket_event`` checks tenant, role and payload; services do the work;
 ``broadcast`` tells the other clients.
 """
-from . import agent, auto_replies, engagement, tracking, visitor
+from . import agent, app_sockets, auto_replies, board, calls, engagement, privacy, tracking, visitor
 
 
 def init_app(socketio) -> None:
@@ -12,3 +12,7 @@ def init_app(socketio) -> None:
     engagement.register(socketio)
     auto_replies.register(socketio)
     tracking.register(socketio)
+    privacy.register(socketio)
+    board.register(socketio)
+    app_sockets.register(socketio)
+    calls.register(socketio)

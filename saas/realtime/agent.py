@@ -1,6 +1,4 @@
 """Socket events of the agent console (namespace /agent)."""
-from urllib.parse import urlsplit
-
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
@@ -10,6 +8,7 @@ from tenants import registry, tenant_context, tenant_session
 
 from ..extensions import socketio
 from ..models import ROLES, Department, DepartmentMember, User
+from ..security import origins
 from ..services import conversations, presence, routing
 from . import broadcast, engagement, rooms
 from .guard import SocketIdentity, current_identity, refuse_connection, remember, socket_event
@@ -25,7 +24,7 @@ def _same_origin() -> bool:
     # A browser always sends Origin on a WebSocket/polling handshake; refusing foreign origins
     # stops another site from riding an agent's cookie. Non-browser clients send none.
     origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc == request.host
+    return origin is None or origins.is_same_origin(origin)
 
 
 def on_connect(auth=None):
@@ -36,7 +35,10 @@ def on_connect(auth=None):
     with tenant_context(tenant):
         if not current_user.is_authenticated:
             refuse_connection("unauthorized", "Log in to this workspace first.")
-        remember(SocketIdentity(AGENT, tenant, current_user.id, current_user.role))
+        remember(SocketIdentity(AGENT, tenant, current_user.id, current_user.role,
+                                session_epoch=current_user.session_epoch))
+        if auth.get("watch") == "board":
+            return  # the real-time board page only watches: it does not put its viewer on duty
         join_room(rooms.agents(tenant))
         session = tenant_session()
         agent = session.get(User, current_user.id)

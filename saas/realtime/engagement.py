@@ -90,11 +90,16 @@ def on_agent_typing(identity: SocketIdentity, request: AgentTyping):
 
 @socket_event(VISITOR, Seen)
 def on_visitor_seen(identity: SocketIdentity, request: Seen):
+    return visitor_seen(identity.tenant, _visitor(identity), request.seq)
+
+
+def visitor_seen(tenant: TenantRef, visitor: Visitor, seq: int) -> dict:
+    """The visitor has read up to ``seq``: agents hear it. The socket's and the app API's answer."""
     session = tenant_session()
-    conversation = signals.visitor_saw(session, _visitor(identity), request.seq)
+    conversation = signals.visitor_saw(session, visitor, seq)
     if conversation is None:
         return {"conversation_id": None, "visitor_read_seq": 0, "agents_read_seq": 0}
-    broadcast.to_agents(identity.tenant, "receipt:visitor",
+    broadcast.to_agents(tenant, "receipt:visitor",
                {"conversation_id": conversation.id, "visitor_read_seq": conversation.visitor_read_seq})
     return {"conversation_id": conversation.id, "visitor_read_seq": conversation.visitor_read_seq,
             "agents_read_seq": signals.agents_read_seq(session, conversation)}
@@ -141,7 +146,8 @@ def on_canned_expand(identity: SocketIdentity, request: CannedExpand):
 @socket_event(VISITOR, Empty)
 def on_rating_form(identity: SocketIdentity, _request: Empty):
     session = tenant_session()
-    return ratings.form(session, conversations.latest_for_visitor(session, _visitor(identity)))
+    visitor = _visitor(identity)
+    return ratings.form(session, conversations.latest_for_visitor(session, visitor), visitor.language)
 
 
 @socket_event(VISITOR, RatingSubmit)

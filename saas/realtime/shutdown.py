@@ -16,6 +16,7 @@ import time
 
 import gevent
 
+from ..i18n import N_
 from . import guard, rooms  # guard only at call time: it wraps its handlers with ``tracked``
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def tracked(handler):
     @functools.wraps(handler)
     def counted(*args):
         if _state["draining"]:
-            return guard.error("unavailable", "This server is shutting down; reconnect and retry.")
+            return guard.error("unavailable", N_("This server is shutting down; reconnect and retry."))
         _state["in_flight"] += 1
         try:
             return handler(*args)

@@ -12,7 +12,7 @@ from tenants import TenantRef, tenant_session
 from ..models import ROLES, Conversation, User, Visitor
 from ..security import event_limits
 from ..services import identity, invitations, tracking, visitors
-from . import broadcast, rooms
+from . import app_sockets, broadcast, rooms
 from .guard import SocketIdentity, remember, socket_event
 from .payloads import Empty, conversation_dict, message_dict
 from .visitor import VISITOR
@@ -90,6 +90,7 @@ def on_identify(identity_: SocketIdentity, claim: IdentifyUser):
         leave_room(rooms.visitor(identity_.tenant, visitor.public_id))
         join_room(rooms.visitor(identity_.tenant, known.public_id))
         remember(SocketIdentity(VISITOR, identity_.tenant, known.id, VISITOR, known.public_id))
+    app_sockets.opened(known)  # a known user now: their app conversations need no push while this is open
     return {"token": visitors.issue_token(identity_.tenant, known), "nickname": known.nickname,
             "changed": known.id != visitor.id}
 

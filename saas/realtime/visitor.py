@@ -1,15 +1,16 @@
 """Socket events of the visitor widget (namespace /visitor)."""
-from flask import current_app
+from flask import current_app, request
 from flask_socketio import emit, join_room
 
 from tenants import registry, tenant_context, tenant_session
 
 from ..models import Visitor
-from ..security import event_limits
-from ..services import auto_replies, bot, conversations, reception, routing, visitors
+from ..security import event_limits, origins
+from .. import i18n
+from ..services import auto_replies, bot, conversations, languages, reception, routing, visitors, widget_look
 from ..services.errors import ServiceError
-from . import broadcast, rooms
-from .guard import SocketIdentity, refuse_connection, remember, socket_event
+from . import app_sockets, broadcast, rooms
+from .guard import SocketIdentity, refuse_connection, remember, remember_language, socket_event
 from .payloads import (
     Empty, HistoryRequest, RateAnswer, StartConversation, VisitorSend, conversation_dict, department_dict,
     message_dict,
@@ -23,15 +24,21 @@ def _welcome(tenant, visitor: Visitor) -> dict:
     session = tenant_session()
     settings = reception.settings(session)
     current = conversations.latest_for_visitor(session, visitor)
+    language = languages.visitor_language(session, visitor, i18n.browser_languages())
     return {
         "token": visitors.issue_token(tenant, visitor),
         "nickname": visitor.nickname,
+        "language": language,  # the bot and automatic replies speak it from now on
         "department_picker": settings.department_picker,
-        "departments": [department_dict(d) for d in reception.visible_departments(session)],
+        "departments": [{**department_dict(d), "name": languages.department_name(session, d, language)}
+                        for d in reception.visible_departments(session)],
         "prechat_fields": settings.prechat_fields or [],
         "state": broadcast.visitor_state(session, current) if current is not None else None,
         # Closed for business or nobody online: the widget offers the leave-a-message form.
-        "availability": auto_replies.availability(session, None),
+        "availability": auto_replies.availability(session, None, language=language),
+        # Colour, side, texts and logo: a change in the admin shows at the widget's next load.
+        "look": languages.localize_look(session, widget_look.for_widget(session), language,
+                                        i18n.script_texts(language)),
     }
 
 
@@ -44,28 +51,39 @@ def on_connect(auth=None):
     if token is not None and not isinstance(token, str):
         refuse_connection("bad_token", "The visitor token must be a string.")
     with tenant_context(tenant):
+        if not origins.is_allowed(tenant_session(), request.headers.get("Origin")):
+            refuse_connection("origin_not_allowed", origins.REFUSAL)
         try:
             visitor = visitors.identify(tenant_session(), tenant, token)
         except ServiceError as exc:
             refuse_connection(exc.code, exc.message)
         remember(SocketIdentity(VISITOR, tenant, visitor.id, VISITOR, visitor.public_id))
         join_room(rooms.visitor(tenant, visitor.public_id))
-        emit("session", _welcome(tenant, visitor))
+        app_sockets.opened(visitor)
+        welcome = _welcome(tenant, visitor)
+        remember_language(welcome["language"])
+        emit("session", welcome)
 
 
 def _visitor(identity: SocketIdentity) -> Visitor:
     return tenant_session().get(Visitor, identity.subject_id)
 
 
-@socket_event(VISITOR, HistoryRequest)
-def on_history(identity: SocketIdentity, request: HistoryRequest):
+def history(visitor: Visitor, after_seq: int) -> dict:
+    """The visitor's latest conversation from ``after_seq`` on: the socket's ``history`` answer
+    and the app API's (saas/app_api)."""
     session = tenant_session()
-    conversation = conversations.latest_for_visitor(session, _visitor(identity))
+    conversation = conversations.latest_for_visitor(session, visitor)
     if conversation is None:
         return {"conversation": None, "messages": [], "state": None}
-    messages = conversations.messages_after(session, conversation, request.after_seq)
+    messages = conversations.messages_after(session, conversation, after_seq)
     return {"conversation": conversation_dict(conversation), "messages": [message_dict(m) for m in messages],
             "state": broadcast.visitor_state(session, conversation)}
+
+
+@socket_event(VISITOR, HistoryRequest)
+def on_history(identity: SocketIdentity, request: HistoryRequest):
+    return history(_visitor(identity), request.after_seq)
 
 
 @socket_event(VISITOR, StartConversation, limit=event_limits.MESSAGES)

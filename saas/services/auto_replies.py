@@ -28,7 +28,7 @@ from ..models.auto_replies import (
 )
 from ..models.conversations import AGENT, AGENT_HANDLER, OPEN
 from ..models.reception import HUMAN_ONLY
-from . import business_hours, conversations, reception, routing, scopes, timers
+from . import business_hours, conversations, languages, reception, routing, scopes, timers
 from .accounts import EMAIL_PATTERN
 from .errors import Forbidden, Invalid
 
@@ -86,17 +86,20 @@ def check_auto_reply(session: Session, actor: User, reply: AutoReply) -> None:
         raise Invalid("duplicate_auto_reply", "This automatic reply is already set for that scope: edit that one.")
 
 
-def availability(session: Session, department_id: int | None, channel: str = "web") -> dict:
-    """Whether a visitor can chat now, or gets the leave-a-message form instead, and why. Nobody
-    online matters only where people answer alone (human_only): elsewhere the bot talks."""
+def availability(session: Session, department_id: int | None, channel: str = "web",
+                 language: str | None = None) -> dict:
+    """Whether a visitor can chat now, or gets the leave-a-message form instead, and why (in the
+    visitor's ``language``). Nobody online matters only where people answer alone (human_only):
+    elsewhere the bot talks."""
     if not business_hours.open_now(session, department_id):
         reply = rule(session, department_id, OUTSIDE_HOURS)
-        return {"open": False, "reason": OUTSIDE_HOURS, "message": reply.text if reply else None}
+        return {"open": False, "reason": OUTSIDE_HOURS,
+                "message": languages.reply_text(session, reply, language) if reply else None}
     reply = rule(session, department_id, NO_AGENT)
     department = session.get(Department, department_id) if department_id is not None else None
     if reply is not None and reception.mode_for(session, channel, department) == HUMAN_ONLY \
             and not routing.online_agents(session, department_id):
-        return {"open": False, "reason": NO_AGENT, "message": reply.text}
+        return {"open": False, "reason": NO_AGENT, "message": languages.reply_text(session, reply, language)}
     return {"open": True, "reason": None, "message": None}
 
 
@@ -114,8 +117,9 @@ def conversation_opened(session: Session, conversation: Conversation, outcome: r
     the conversation then waits as a left message instead of being routed now."""
     welcome = rule(session, conversation.department_id, WELCOME)
     if welcome is not None:
-        _say(session, conversation, welcome.text, outcome)
-    available = availability(session, conversation.department_id, conversation.channel)
+        _say(session, conversation, languages.auto_reply_text(session, conversation, welcome), outcome)
+    available = availability(session, conversation.department_id, conversation.channel,
+                             session.get(Visitor, conversation.visitor_id).language)
     if available["message"]:
         _say(session, conversation, available["message"], outcome, extras={"form": LEAVE_MESSAGE_FORM})
     return available["reason"] == OUTSIDE_HOURS
@@ -186,7 +190,8 @@ def _queue_notice(session, conversation, reply, client_id, fired) -> None:
     place = routing.position(session, conversation)
     if place is None:
         return  # taken by an agent meanwhile
-    _say(session, conversation, reply.text.replace("{position}", str(place)), fired.outcome, client_id)
+    text = languages.auto_reply_text(session, conversation, reply)
+    _say(session, conversation, text.replace("{position}", str(place)), fired.outcome, client_id)
     if reply.seconds:
         timers.schedule(session, conversation.id, QUEUE_NOTICE, reply.seconds)
         session.commit()
@@ -195,12 +200,12 @@ def _queue_notice(session, conversation, reply, client_id, fired) -> None:
 def _agent_silent(session, conversation, reply, client_id, fired) -> None:
     if conversation.handler != AGENT_HANDLER:
         return
-    _say(session, conversation, reply.text, fired.outcome, client_id)
+    _say(session, conversation, languages.auto_reply_text(session, conversation, reply), fired.outcome, client_id)
     fired.alerts.append((conversation, conversation.assigned_agent_id, AGENT_SILENT))
 
 
 def _visitor_idle(session, conversation, reply, client_id, fired) -> None:
-    _say(session, conversation, reply.text, fired.outcome, client_id)
+    _say(session, conversation, languages.auto_reply_text(session, conversation, reply), fired.outcome, client_id)
     closing = rule(session, conversation.department_id, VISITOR_IDLE_CLOSE)
     if closing is not None:
         timers.schedule(session, conversation.id, VISITOR_IDLE_CLOSE, closing.seconds)
@@ -208,7 +213,7 @@ def _visitor_idle(session, conversation, reply, client_id, fired) -> None:
 
 
 def _visitor_idle_close(session, conversation, reply, client_id, fired) -> None:
-    _say(session, conversation, reply.text, fired.outcome, client_id)
+    _say(session, conversation, languages.auto_reply_text(session, conversation, reply), fired.outcome, client_id)
     fired.outcome.merge(routing.finish(session, conversation, routing.SYSTEM, None))
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..models import BotTurn, Conversation
 from ..models.knowledge import ANSWERED, FALLBACK, HANDED_OVER, HELPFUL, NOT_HELPFUL, SUGGESTED
-from . import knowledge_base, reception
+from . import knowledge_base, languages, reception
 from .errors import Invalid, NotFound
 
 BOT_NAME = "Assistant"
@@ -51,13 +51,13 @@ class BotReply:
         return self.outcome in (ANSWERED, HANDED_OVER)
 
 
-def greeting(session: Session) -> tuple[str, dict]:
+def greeting(session: Session, language: str | None = None) -> tuple[str, dict]:
     top = knowledge_base.top_questions(session)
-    return (reception.settings(session).bot_greeting,
+    return (languages.localized(session, "bot_greeting", language, reception.settings(session).bot_greeting),
             {"quick_replies": [{"label": e.question, "value": e.question} for e in top]})
 
 
-def respond(session: Session, text: str) -> BotReply:
+def respond(session: Session, text: str, language: str | None = None) -> BotReply:
     settings = reception.settings(session)
     if _human_request(settings.bot_handoff_keywords).search(text):
         return BotReply(HANDING_OVER, HANDED_OVER)
@@ -70,7 +70,8 @@ def respond(session: Session, text: str) -> BotReply:
         suggestions = [{"entry_id": int(e.id), "label": e.question, "value": e.question} for e in decision.suggestions]
         return BotReply(DID_YOU_MEAN, SUGGESTED, {"suggestions": suggestions},
                         suggested_ids=tuple(s["entry_id"] for s in suggestions), score=decision.score)
-    return BotReply(settings.bot_fallback, FALLBACK, {"quick_replies": [TALK_TO_A_HUMAN]}, score=decision.score or None)
+    fallback = languages.localized(session, "bot_fallback", language, settings.bot_fallback)
+    return BotReply(fallback, FALLBACK, {"quick_replies": [TALK_TO_A_HUMAN]}, score=decision.score or None)
 
 
 def record_turn(session: Session, conversation: Conversation, question: str, reply: BotReply) -> BotTurn:

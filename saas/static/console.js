@@ -10,10 +10,14 @@
   var ACK_TIMEOUT_MS = 10000;
   var PREVIEW_LENGTH = 90;
   var NOTICE_MS = 8000;
-  var BASE_TITLE = document.title;
-  var AGENT_NAME = root.dataset.agentName || 'You';
+  var AGENT_NAME = root.dataset.agentName || t('You');
   var ME = Number(root.dataset.agentId);
   var IS_ADMIN = root.dataset.admin === 'true';
+  // The agent's language and time zone (profile; none: the browser's zone); the strings in that
+  // language come from page_texts.js.
+  var LANGUAGE = root.dataset.language || 'en';
+  var TIME_ZONE = root.dataset.timeZone || undefined;
+  function t(msgid, values) { return window.SwitchboardTexts.t(msgid, values); }
 
   var listEl = document.getElementById('conversation-list');
   var sections = {
@@ -59,7 +63,11 @@
   // Console add-ons (the visitor panel) share this one connection.
   window.SwitchboardConsole = { socket: socket, openConversation: function (id) { openConversation(id); },
     // For console_engagement.js: acknowledged requests, notices, and the conversation on screen.
-    request: request, showNotice: showNotice, current: function () { return current ? current.conv : null; } };
+    request: request, showNotice: showNotice, current: function () { return current ? current.conv : null; },
+    // For console_notifications.js: what the inbox knows of a conversation, fresh unread counts, strings.
+    conversation: function (id) { return conversations.get(id) || null; }, reloadList: loadListSoon, t: t,
+    // For every add-on's dates and numbers: toLocaleString(language, { timeZone: timeZone }).
+    language: LANGUAGE, timeZone: TIME_ZONE };
 
   // ---------- small helpers ----------
 
@@ -87,10 +95,11 @@
 
   function formatTime(iso) {
     var date = parseTime(iso);
-    var sameDay = date.toDateString() === new Date().toDateString();
+    var day = { timeZone: TIME_ZONE, year: 'numeric', month: 'numeric', day: 'numeric' };
+    var sameDay = date.toLocaleDateString(LANGUAGE, day) === new Date().toLocaleDateString(LANGUAGE, day);
     return sameDay
-      ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-      : date.toLocaleDateString([], { day: 'numeric', month: 'short' });
+      ? date.toLocaleTimeString(LANGUAGE, { hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE })
+      : date.toLocaleDateString(LANGUAGE, { day: 'numeric', month: 'short', timeZone: TIME_ZONE });
   }
 
   function truncate(text, length) {
@@ -125,8 +134,8 @@
   function request(event, payload, onOk, onFail) {
     socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, function (err, ack) {
       var error = null;
-      if (err) error = { code: 'timeout', message: 'The server did not answer in time. Check your connection.' };
-      else if (!ack || !ack.ok) error = (ack && ack.error) || { code: 'server_error', message: 'Unexpected answer from the server.' };
+      if (err) error = { code: 'timeout', message: t('The server did not answer in time. Check your connection.') };
+      else if (!ack || !ack.ok) error = (ack && ack.error) || { code: 'server_error', message: t('Unexpected answer from the server.') };
       if (!error) { onOk(ack); return; }
       if (onFail) onFail(error); else showNotice(error.message);
     });
@@ -138,12 +147,6 @@
   }
 
   // ---------- inbox ----------
-
-  function updateTitle() {
-    var total = 0;
-    conversations.forEach(function (conv) { total += conv.unread || 0; });
-    document.title = total > 0 ? '(' + total + ') ' + BASE_TITLE : BASE_TITLE;
-  }
 
   // Mine: held by me. Waiting: wants a person (in the queue, or the bot keeps them company meanwhile).
   // Others: the bot's, or a colleague's.
@@ -180,12 +183,13 @@
 
   function waitingText(conv) {
     var department = departmentName(conv.department_id);
-    return '#' + placeOf(conv) + ' in the ' + (department ? department + ' queue' : 'queue');
+    return department ? t('#{place} in the {department} queue', { place: placeOf(conv), department: department })
+      : t('#{place} in the queue', { place: placeOf(conv) });
   }
 
   function holderText(conv) {
-    if (conv.handler === 'agent') return 'With ' + agentName(conv.assigned_agent_id);
-    return 'With the assistant';
+    if (conv.handler === 'agent') return t('With {name}', { name: agentName(conv.assigned_agent_id) });
+    return t('With the assistant');
   }
 
   function renderItem(conv, section) {
@@ -195,8 +199,8 @@
       li.dataset.conversationId = conv.id;
       var button = el('button', 'conversation-item');
       button.type = 'button';
-      button.append(el('span', 'nickname'), el('time', 'time'), el('span', 'preview'), el('span', 'unread'),
-        el('span', 'holder'));
+      button.append(el('span', 'nickname'), el('span', 'channel-tag'), el('time', 'time'), el('span', 'preview'),
+        el('span', 'unread'), el('span', 'holder'));
       li.appendChild(button);
       items.set(conv.id, li);
     }
@@ -205,10 +209,13 @@
     if (last) preview = (last.sender.type === 'visitor' ? '' : last.sender.name + ': ') + last.body;
     var unread = conv.unread || 0;
     li.querySelector('.nickname').textContent = displayName(conv);
+    var channelTag = li.querySelector('.channel-tag');
+    channelTag.textContent = window.SwitchboardChannels.label(conv.channel);
+    channelTag.hidden = !channelTag.textContent;
     var time = li.querySelector('.time');
     time.textContent = formatTime(conv.updated_at);
     time.dateTime = parseTime(conv.updated_at).toISOString();
-    li.querySelector('.preview').textContent = truncate(preview, PREVIEW_LENGTH) || 'No messages yet';
+    li.querySelector('.preview').textContent = truncate(preview, PREVIEW_LENGTH) || t('No messages yet');
     var badge = li.querySelector('.unread');
     badge.textContent = String(unread);
     badge.setAttribute('aria-label', unread + ' unread');
@@ -220,14 +227,14 @@
     li.firstChild.setAttribute('aria-current', current && current.id === conv.id ? 'true' : 'false');
     var pick = li.querySelector('.pick');
     if (section === 'waiting' && !pick) {
-      pick = el('button', 'pick button small secondary', 'Take');
+      pick = el('button', 'pick button small secondary', t('Take'));
       pick.type = 'button';
       li.appendChild(pick);
     } else if (section !== 'waiting' && pick) {
       pick.remove();
       pick = null;
     }
-    if (pick) pick.setAttribute('aria-label', 'Take the conversation with ' + displayName(conv));
+    if (pick) pick.setAttribute('aria-label', t('Take the conversation with {name}', { name: displayName(conv) }));
   }
 
   // Puts every item in its section and order, moving only those out of place (a focused item is not
@@ -298,7 +305,6 @@
       });
       renderList();
       renderPane();
-      updateTitle();
     });
   }
 
@@ -385,6 +391,7 @@
     if (type === 'bot' || type === 'system') node.classList.add('from-' + type);
     node.dataset.seq = message.seq;
     node.dataset.clientId = message.client_id;
+    node.dataset.messageId = message.id;
     var meta = el('span', 'meta');
     var time = el('time', '', formatTime(message.created_at));
     time.dateTime = parseTime(message.created_at).toISOString();
@@ -392,7 +399,9 @@
     meta.append(time);
     node.append(meta, window.SwitchboardContent.body(message)); // text, formatting, image or file
     var offered = type === 'bot' ? suggestionLabels(message.extras) : [];
-    if (offered.length) node.appendChild(el('span', 'meta suggested', 'Suggested: ' + offered.join(' · ')));
+    if (offered.length) node.appendChild(el('span', 'meta suggested', t('Suggested: {items}', { items: offered.join(' · ') })));
+    var delivery = window.SwitchboardChannels.deliveryElement(message); // sent out by SMS or webhook
+    if (delivery) node.appendChild(delivery);
     return node;
   }
 
@@ -427,17 +436,17 @@
   function entryElement(entry) {
     var node = el('li', 'message from-agent ' + entry.state);
     node.dataset.clientId = entry.client_id;
-    node.append(el('span', 'meta', AGENT_NAME + ' · ' + (entry.state === 'failed' ? 'not sent' : 'sending…')),
+    node.append(el('span', 'meta', AGENT_NAME + ' · ' + (entry.state === 'failed' ? t('not sent') : t('sending…'))),
       el('div', 'body', entry.body));
     if (entry.state === 'failed') {
       var failure = el('div', 'failure');
-      var retry = el('button', 'button small secondary', 'Retry');
+      var retry = el('button', 'button small secondary', t('Retry'));
       retry.type = 'button';
       retry.dataset.action = 'retry';
-      var discard = el('button', 'link-button', 'Discard');
+      var discard = el('button', 'link-button', t('Discard'));
       discard.type = 'button';
       discard.dataset.action = 'discard';
-      failure.append(el('span', '', entry.error || 'Not sent.'), retry, discard);
+      failure.append(el('span', '', entry.error || t('Not sent.')), retry, discard);
       node.appendChild(failure);
     }
     return node;
@@ -472,13 +481,17 @@
       });
   }
 
+  // Only a tab on screen reads for the agent (console_notifications.js: the tab in front clears the
+  // notifications and tells the other tabs).
   function markRead() {
-    if (!current || current.maxSeq <= current.readSeq) return;
+    if (!current || document.hidden || current.maxSeq <= current.readSeq) return;
     var state = current;
     var conv = conversations.get(state.id);
-    if (conv && conv.unread) { conv.unread = 0; renderList(); updateTitle(); }
+    if (conv && conv.unread) { conv.unread = 0; renderList(); }
     state.readSeq = state.maxSeq;
-    request('conversation:read', { conversation_id: state.id, seq: state.maxSeq }, function () {}, function (error) {
+    request('conversation:read', { conversation_id: state.id, seq: state.maxSeq }, function () {
+      root.dispatchEvent(new CustomEvent('conversation:read', { detail: { id: state.id } }));
+    }, function (error) {
       state.readSeq = 0; // try again with the next message
       showNotice(error.message);
     });
@@ -522,9 +535,10 @@
     contactEl.textContent = contact;
     contactEl.hidden = !contact;
     var holder;
-    if (!open) holder = 'This conversation is closed.';
-    else if (sectionOf(conv) === 'waiting') holder = 'Waiting: ' + waitingText(conv) + '. Replying takes it.';
-    else holder = holderText(conv) + (conv.handler === 'bot' ? '. Replying takes it.' : '.');
+    if (!open) holder = t('This conversation is closed.');
+    else if (sectionOf(conv) === 'waiting') holder = t('Waiting: {where}. Replying takes it.', { where: waitingText(conv) });
+    else if (conv.handler === 'bot') holder = t('{holder}. Replying takes it.', { holder: holderText(conv) });
+    else holder = t('{holder}.', { holder: holderText(conv) });
     if (holderEl.textContent !== holder) holderEl.textContent = holder;
     actionsEl.hidden = !open;
     var mayHandle = IS_ADMIN || !conv.assigned_agent_id || conv.assigned_agent_id === ME;
@@ -539,7 +553,6 @@
     upsertConversation(data);
     renderList();
     renderPane();
-    updateTitle();
   }
 
   function openConversation(id) {
@@ -550,7 +563,7 @@
       ids: new Set(), byClientId: new Map(),
     };
     messagesEl.textContent = '';
-    headingEl.textContent = 'Conversation';
+    headingEl.textContent = t('Conversation');
     holderEl.textContent = '';
     paneEmptyEl.hidden = true;
     composerEl.disabled = false;
@@ -574,18 +587,18 @@
   function fillTransferTargets() {
     var previous = transferTargetEl.value;
     transferTargetEl.textContent = '';
-    transferTargetEl.appendChild(option('', 'Choose a colleague or a department'));
+    transferTargetEl.appendChild(option('', t('Choose a colleague or a department')));
     var colleagues = el('optgroup');
-    colleagues.label = 'Online colleagues';
+    colleagues.label = t('Online colleagues');
     team.agents.forEach(function (agent) {
       if (agent.id === ME || agent.presence !== 'online') return;
       var full = agent.load >= agent.capacity;
       colleagues.appendChild(option('agent:' + agent.id,
-        agent.name + ' (' + agent.load + '/' + agent.capacity + (full ? ', full' : '') + ')'));
+        agent.name + ' (' + agent.load + '/' + agent.capacity + (full ? t(', full') : '') + ')'));
     });
-    if (!colleagues.children.length) colleagues.appendChild(option('', 'Nobody else is online', true));
+    if (!colleagues.children.length) colleagues.appendChild(option('', t('Nobody else is online'), true));
     var departments = el('optgroup');
-    departments.label = 'Departments';
+    departments.label = t('Departments');
     team.departments.forEach(function (department) {
       departments.appendChild(option('department:' + department.id, department.name));
     });
@@ -626,7 +639,7 @@
     if (!current) return;
     var target = transferTargetEl.value.split(':');
     if (target.length !== 2) {
-      showNotice('Choose a colleague or a department to transfer to.');
+      showNotice(t('Choose a colleague or a department to transfer to.'));
       transferTargetEl.focus();
       return;
     }
@@ -644,7 +657,7 @@
       applyConversation(ack.conversation);
       closeTransfer(false);
       (transferOpenEl.disabled ? headingEl : transferOpenEl).focus(); // no longer mine: stay in the pane
-      showNotice('Transferred to ' + targetName + '.', true);
+      showNotice(t('Transferred to {name}.', { name: targetName }), true);
     }, function (error) {
       transferConfirmEl.disabled = false;
       showNotice(error.message);
@@ -702,6 +715,8 @@
     }
   });
 
+  document.addEventListener('visibilitychange', markRead); // what arrived while hidden is read now
+
   // ---------- pushes and connection ----------
 
   socket.on('message:new', function (data) {
@@ -718,7 +733,6 @@
     }
     renderList();
     renderPane();
-    updateTitle();
   });
 
   // Routing changed: taken, transferred, queued, held by the bot, closed (then it leaves the list).
@@ -739,7 +753,7 @@
   });
 
   socket.on('connect', function () {
-    setConnection('Live');
+    setConnection(t('Live'));
     loadTeam();
     loadList();
     if (current) loadMessages(); // fills whatever was missed while offline
@@ -748,21 +762,21 @@
   socket.on('disconnect', function (reason) {
     // The client retries lost connections by itself, but not a disconnect the server chose.
     if (reason === 'io server disconnect') {
-      setConnection('Disconnected', true);
-      showNotice('The server closed the connection. Reload the page to reconnect.');
+      setConnection(t('Disconnected'), true);
+      showNotice(t('The server closed the connection. Reload the page to reconnect.'));
     } else {
-      setConnection('Reconnecting…', true);
+      setConnection(t('Reconnecting…'), true);
     }
   });
 
   socket.on('connect_error', function (err) {
     if (socket.active) {
-      setConnection('Reconnecting…', true); // a network problem: the client keeps retrying
+      setConnection(t('Reconnecting…'), true); // a network problem: the client keeps retrying
       return;
     }
     // Refused by the server (e.g. logged out): retrying would only be refused again.
-    setConnection('Offline', true);
-    showNotice(((err.data && err.data.message) || 'The server refused the connection.') +
-      ' Reload the page to sign in again.');
+    setConnection(t('Offline'), true);
+    showNotice(((err.data && err.data.message) || t('The server refused the connection.')) + ' ' +
+      t('Reload the page to sign in again.'));
   });
 })();

@@ -12,6 +12,7 @@
     '💪', '🎉', '❤️', '💯', '✅', '❌', '⭐', '🔥', '📦', '🚚', '💳', '📄', '📎', '⏰', '☕', '🙂'];
   // The formatting a message may carry (the server's nh3 allow-list): anything else becomes its text.
   var RICH_TAGS = { P: [], BR: [], STRONG: [], EM: [], UL: [], OL: [], LI: [], CODE: [], PRE: [], A: ['href'] };
+  var t = window.SwitchboardTexts.t;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -66,7 +67,7 @@
       link.href = url;
       link.target = '_blank';
       link.rel = 'noopener';
-      link.title = 'Open full size: ' + attachment.name;
+      link.title = t('Open full size: {name}', { name: attachment.name });
       var image = el('img', 'thumb');
       image.src = url;
       image.alt = attachment.name;
@@ -114,7 +115,7 @@
   EMOJI.forEach(function (emoji) {
     var button = el('button', 'emoji', emoji);
     button.type = 'button';
-    button.setAttribute('aria-label', 'Insert ' + emoji);
+    button.setAttribute('aria-label', t('Insert {emoji}', { emoji: emoji }));
     emojiGrid.appendChild(button);
   });
 
@@ -147,13 +148,14 @@
       return b.toString(16).padStart(2, '0');
     }).join(''));
     data.append('file', file, file.name || 'pasted-image');
-    showNotice('Sending ' + (file.name || 'image') + '…');
+    var shownName = file.name || t('image');
+    showNotice(t('Sending {name}…', { name: shownName }));
     var url = root.dataset.uploadUrl.replace('/0/', '/' + conversationId + '/');
     fetch(url, { method: 'POST', body: data, headers: { 'X-CSRFToken': csrfField ? csrfField.value : '' },
       credentials: 'same-origin' })
       .then(function (response) { return response.json(); })
       .then(function (ack) { showNotice(ack.ok ? '' : ack.error.message); }) // the message arrives as a push
-      .catch(function () { showNotice('The file could not be sent. Check your connection and try again.'); });
+      .catch(function () { showNotice(t('The file could not be sent. Check your connection and try again.')); });
   }
 
   attachButton.addEventListener('click', function () { fileInput.click(); });

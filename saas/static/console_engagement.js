@@ -8,6 +8,7 @@
   var app = window.SwitchboardConsole;
   var root = document.getElementById('console');
   if (!app || !root) return;
+  var t = app.t;
 
   var TYPING_REFRESH_MS = 2000; // "still typing" is re-sent this often while the agent types
   var VISITOR_TYPING_MS = 6000; // a preview fades if the visitor's stop was lost
@@ -92,7 +93,7 @@
     var shown = messagesEl.querySelector('.receipt');
     if (shown && shown.parentNode === last) return;
     if (shown) shown.remove();
-    if (last) last.appendChild(el('span', 'receipt', 'Seen'));
+    if (last) last.appendChild(el('span', 'receipt', t('Seen')));
   }
 
   socket.on('receipt:visitor', function (push) {
@@ -107,7 +108,7 @@
     ratingEl.textContent = '';
     ratingEl.hidden = !rating;
     if (!rating) return;
-    ratingEl.append(el('strong', '', 'Rating: '));
+    ratingEl.append(el('strong', '', t('Rating:') + ' '));
     if (LEVEL_STARS[rating.scale]) {
       ratingEl.append(el('span', 'stars', '★'.repeat(rating.score) + '☆'.repeat(5 - rating.score)), ' ');
     }
@@ -134,7 +135,7 @@
     inviteEl.disabled = true;
     app.request('rating:invite', { conversation_id: conv.id }, function () {
       inviteEl.disabled = false;
-      app.showNotice('The visitor is invited to rate this conversation.', true);
+      app.showNotice(t('The visitor is invited to rate this conversation.'), true);
     }, function (error) {
       inviteEl.disabled = false;
       app.showNotice(error.message);
@@ -258,7 +259,7 @@
       var item = el('li');
       item.append(el('span', 'shortcut', '/' + reply.shortcut), el('span', 'title', reply.title));
       if (reply.scope === 'personal') {
-        [['Edit', 'edit'], ['Delete', 'delete']].forEach(function (pair) {
+        [[t('Edit'), 'edit'], [t('Delete'), 'delete']].forEach(function (pair) {
           var button = el('button', 'link-button', pair[0]);
           button.type = 'button';
           button.dataset.action = pair[1];
@@ -270,9 +271,9 @@
         workspace.appendChild(item);
       }
     });
-    if (!mine.firstChild) mine.appendChild(el('li', 'help', 'None yet: add one below.'));
+    if (!mine.firstChild) mine.appendChild(el('li', 'help', t('None yet: add one below.')));
     if (!workspace.firstChild) {
-      workspace.appendChild(el('li', 'help', 'None (admins add them in Admin → Canned replies).'));
+      workspace.appendChild(el('li', 'help', t('None (admins add them in Admin → Canned replies).')));
     }
   }
 

@@ -7,6 +7,7 @@
 
   var root = document.getElementById('console');
   var api = window.SwitchboardConsole;
+  var t = api.t;
   if (!root || !api) return;
   var socket = api.socket;
 
@@ -39,8 +40,8 @@
 
   function request(event, payload, onOk, onFail) {
     socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, function (err, ack) {
-      if (err) return onFail && onFail({ message: 'No answer from the server.' });
-      if (!ack || !ack.ok) return onFail && onFail((ack && ack.error) || { message: 'Something went wrong.' });
+      if (err) return onFail && onFail({ message: t('No answer from the server.') });
+      if (!ack || !ack.ok) return onFail && onFail((ack && ack.error) || { message: t('Something went wrong.') });
       onOk(ack);
     });
   }
@@ -61,7 +62,7 @@
     if (s.search_engine) parts.push(s.search_engine + (s.search_terms ? ': “' + s.search_terms + '”' : ''));
     else if (s.social_network) parts.push(s.social_network);
     else if (s.referrer_domain) parts.push(s.referrer_domain);
-    if (s.utm_campaign) parts.push('campaign ' + s.utm_campaign);
+    if (s.utm_campaign) parts.push(t('campaign {name}', { name: s.utm_campaign }));
     return parts.join(' · ');
   }
 
@@ -77,8 +78,9 @@
   function pageItem(page) {
     var li = el('li');
     li.dataset.pageView = page.id;
-    li.append(el('span', 'when', parseTime(page.started_at).toLocaleTimeString()),
-      el('span', 'title', page.title || '(no title)'));
+    var when = parseTime(page.started_at).toLocaleTimeString(api.language, { timeZone: api.timeZone });
+    li.append(el('span', 'when', when),
+      el('span', 'title', page.title || t('(no title)')));
     if (page.seconds_on_page) li.append(el('span', 'muted', ' · ' + duration(page.seconds_on_page)));
     li.append(el('span', 'url', page.url));
     return li;
@@ -87,20 +89,20 @@
   function renderFacts(v) {
     factsEl.textContent = '';
     var latest = v.latest_source;
-    fact('Channel', latest && latest.channel, 'channel');
-    fact('Source', sourceText(latest), 'source');
-    fact('Referrer', latest && latest.referrer_domain, 'referrer');
-    if (latest && latest.search_terms) fact('Search terms', latest.search_terms, 'terms');
-    if (v.first_source && v.visits > 1) fact('First came from', sourceText(v.first_source), 'first-source');
-    fact('Landing page', latest && latest.landing_page, 'landing');
-    fact('Current page', v.current_page && (v.current_page.title || v.current_page.url), 'current');
-    fact('Visits', v.visits, 'visits');
-    if (latest) fact('Device', [latest.device_type, latest.browser, latest.os].filter(Boolean).join(' · '), 'device');
-    if (latest) fact('Language', latest.language, 'language');
+    fact(t('Channel'), latest && latest.channel, 'channel');
+    fact(t('Source'), sourceText(latest), 'source');
+    fact(t('Referrer'), latest && latest.referrer_domain, 'referrer');
+    if (latest && latest.search_terms) fact(t('Search terms'), latest.search_terms, 'terms');
+    if (v.first_source && v.visits > 1) fact(t('First came from'), sourceText(v.first_source), 'first-source');
+    fact(t('Landing page'), latest && latest.landing_page, 'landing');
+    fact(t('Current page'), v.current_page && (v.current_page.title || v.current_page.url), 'current');
+    fact(t('Visits'), v.visits, 'visits');
+    if (latest) fact(t('Device'), [latest.device_type, latest.browser, latest.os].filter(Boolean).join(' · '), 'device');
+    if (latest) fact(t('Language'), latest.language, 'language');
     if (latest && latest.location) {
-      fact('Location', [latest.location.city, latest.location.country].filter(Boolean).join(', '), 'location');
+      fact(t('Location'), [latest.location.city, latest.location.country].filter(Boolean).join(', '), 'location');
     }
-    if (v.identified) fact('Identity', 'Signed in on your site', 'identity');
+    if (v.identified) fact(t('Identity'), t('Signed in on your site'), 'identity');
   }
 
   function renderPanel(v) {
@@ -117,9 +119,9 @@
     conversationsEl.textContent = '';
     v.conversations.forEach(function (c) {
       var li = el('li');
-      var who = c.participants.length ? c.participants.join(', ') : 'no reply yet';
-      var button = el('button', null, '#' + c.id + ' · ' + parseTime(c.created_at).toLocaleDateString() + ' · ' +
-        who + ' · ' + c.status);
+      var who = c.participants.length ? c.participants.join(', ') : t('no reply yet');
+      var day = parseTime(c.created_at).toLocaleDateString(api.language, { timeZone: api.timeZone });
+      var button = el('button', null, '#' + c.id + ' · ' + day + ' · ' + who + ' · ' + c.status);
       button.type = 'button';
       button.dataset.conversation = c.id;
       button.setAttribute('aria-expanded', 'false');
@@ -128,6 +130,7 @@
     });
     var row = live.get(v.visitor_id);
     inviteEl.hidden = !row || row.state === 'chatting';
+    window.SwitchboardChannels.showCalls(v);
   }
 
   function loadPanel(what) {
@@ -148,7 +151,7 @@
         item.append(el('span', 'who', m.sender.name + ':'), document.createTextNode(m.body));
         list.appendChild(item);
       });
-      if (!ack.messages.length) list.appendChild(el('li', 'muted', 'No messages.'));
+      if (!ack.messages.length) list.appendChild(el('li', 'muted', t('No messages.')));
       li.appendChild(list);
       button.setAttribute('aria-expanded', 'true');
     });
@@ -173,9 +176,9 @@
   inviteEl.addEventListener('submit', function (event) {
     event.preventDefault();
     if (!shown) return;
-    inviteStatusEl.textContent = 'Sending…';
+    inviteStatusEl.textContent = t('Sending…');
     request('visitor:invite', { visitor_id: shown.visitor_id, message: inviteMessageEl.value }, function () {
-      inviteStatusEl.textContent = 'Invitation sent; waiting for an answer.';
+      inviteStatusEl.textContent = t('Invitation sent; waiting for an answer.');
     }, function (error) { inviteStatusEl.textContent = error.message; });
   });
 
@@ -191,13 +194,13 @@
     var page = row.current_page;
     var state = el('span', 'state', row.state);
     state.dataset.state = row.state;
-    var show = el('button', 'link-button', 'Details');
+    var show = el('button', 'link-button', t('Details'));
     show.type = 'button';
     show.dataset.show = row.visitor_id;
     li.append(el('span', 'name', row.name || row.nickname), state, show,
       el('span', 'current-page', page ? (page.title || page.url) : ''),
-      el('span', 'meta', duration(row.seconds_on_site) + ' on site · ' + row.page_count +
-        (row.page_count === 1 ? ' page · ' : ' pages · ') +
+      el('span', 'meta', t('{time} on site', { time: duration(row.seconds_on_site) }) + ' · ' +
+        (row.page_count === 1 ? t('{count} page', { count: 1 }) : t('{count} pages', { count: row.page_count })) + ' · ' +
         sourceText(row.source)));
     return li;
   }
@@ -238,7 +241,7 @@
   });
 
   socket.on('invitation:updated', function (data) {
-    if (shown && shown.visitor_id === data.visitor_id) inviteStatusEl.textContent = 'Invitation ' + data.status + '.';
+    if (shown && shown.visitor_id === data.visitor_id) inviteStatusEl.textContent = t('Invitation {status}.', { status: data.status });
   });
 
   socket.on('visitor:updated', function (data) {

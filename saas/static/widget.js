@@ -13,6 +13,8 @@
 
   var ORIGIN = new URL(script.src, window.location.href).origin;
   var KEY = script.dataset.key;
+  var PAGE_MODE = script.dataset.mode === 'page'; // the standalone chat page: the panel is the whole page
+  var HEX_COLOR = /^#[0-9a-f]{6}$/;
   var TOKEN_KEY = 'switchboard:' + KEY + ':token';
   var OUTBOX_KEY = 'switchboard:' + KEY + ':outbox';
   var RATED_KEY = 'switchboard:' + KEY + ':rated'; // answers already rated, so a reload does not ask again
@@ -23,9 +25,13 @@
   // Far above the server's own limit, but below the socket's maximum packet size: a bigger
   // packet makes the server drop the connection, and the outbox would resend it forever.
   var MAX_BODY = 100000;
+  // The visitor's language and the widget's strings in it (msgid → text), fetched from the server
+  // before the widget is drawn (loadTexts); a missing string shows its English msgid.
+  var LANGUAGE = 'en';
+  var TEXTS = {};
   // The pre-chat questions a tenant may ask: [label, input type, autocomplete].
   var PRECHAT = {
-    name: ['Your name', 'text', 'name'], email: ['Email', 'email', 'email'], phone: ['Phone', 'tel', 'tel'],
+    name: [N_('Your name'), 'text', 'name'], email: [N_('Email'), 'email', 'email'], phone: [N_('Phone'), 'tel', 'tel'],
   };
   // A bot answer's HTML: the tags kept and, per tag, the attributes kept. Anything else becomes its text.
   var ANSWER_TAGS = {
@@ -42,12 +48,18 @@
     ':host { all: initial; }',
     '* { box-sizing: border-box; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }',
     '[hidden] { display: none !important; }',
-    '.launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; width: 60px; height: 60px;',
-    '  border: 0; border-radius: 50%; background: #2563eb; color: #fff; font-size: 15px; font-weight: 600;',
-    '  cursor: pointer; box-shadow: 0 6px 20px rgba(37, 99, 235, .4); }',
-    '.launcher:hover { background: #1d4ed8; }',
-    'button:focus-visible, textarea:focus-visible, input:focus-visible, select:focus-visible {',
-    '  outline: 3px solid #93c5fd; outline-offset: 2px; }',
+    // A circle for a short launcher text, a pill for a longer one (the tenant chooses it).
+    '.launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; min-width: 60px; height: 60px;',
+    '  padding: 0 12px; white-space: nowrap; border: 0; border-radius: 30px; background: var(--sb-accent); color: var(--sb-on-accent); font-size: 15px;',
+    '  font-weight: 600; cursor: pointer; box-shadow: 0 6px 20px rgba(15, 23, 42, .3); }',
+    '.launcher:hover, .send:hover { filter: brightness(.9); }',
+    // The tenant's colour (--sb-accent) and the text chosen for it on the server (--sb-on-accent).
+    '.launcher, .panel, .invitation { --sb-accent: #2563eb; --sb-on-accent: #ffffff; }',
+    // Two rings, dark inside and white outside, stay visible on any tenant colour and any host page.
+    'button:focus-visible, textarea:focus-visible, input:focus-visible, select:focus-visible, a:focus-visible {',
+    '  outline: 3px solid #1e3a8a; outline-offset: 1px; box-shadow: 0 0 0 5px #fff; }',
+    '.logo { width: 28px; height: 28px; margin-right: 10px; border-radius: 50%; object-fit: cover; background: #fff; }',
+    '.title { display: flex; align-items: center; min-width: 0; }',
     '.dot { position: absolute; top: 3px; right: 3px; width: 14px; height: 14px; border-radius: 50%;',
     '  background: #ef4444; border: 2px solid #fff; }',
     '.panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483001; width: 360px;',
@@ -55,9 +67,9 @@
     '  flex-direction: column; overflow: hidden; background: #fff; color: #111827; font-size: 14px;',
     '  line-height: 1.45; border-radius: 14px; box-shadow: 0 12px 40px rgba(15, 23, 42, .28); }',
     '.header { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px;',
-    '  background: #2563eb; color: #fff; }',
+    '  background: var(--sb-accent); color: var(--sb-on-accent); }',
     'h2 { margin: 0; font-size: 16px; font-weight: 600; }',
-    '.close { width: 32px; height: 32px; border: 0; border-radius: 6px; background: transparent; color: #fff;',
+    '.close { width: 32px; height: 32px; border: 0; border-radius: 6px; background: transparent; color: inherit;',
     '  font-size: 22px; line-height: 1; cursor: pointer; }',
     '.close:hover { background: rgba(255, 255, 255, .15); }',
     '.note { margin: 0; padding: 6px 16px; font-size: 12px; color: #6b7280; background: #f8fafc; }',
@@ -76,7 +88,7 @@
     '.name { font-size: 11px; color: #6b7280; }',
     '.body { white-space: pre-wrap; overflow-wrap: anywhere; padding: 8px 12px; border-radius: 14px;',
     '  background: #fff; border: 1px solid #e5e7eb; }',
-    '.from-visitor .body { background: #2563eb; border-color: #2563eb; color: #fff; }',
+    '.from-visitor .body { background: var(--sb-accent); border-color: var(--sb-accent); color: var(--sb-on-accent); }',
     '.rich { white-space: normal; }',
     '.rich p, .rich ul, .rich ol, .rich pre, .rich blockquote { margin: 0 0 6px; }',
     '.rich > :last-child { margin-bottom: 0; }',
@@ -88,7 +100,7 @@
     '.rich pre { white-space: pre-wrap; padding: 6px 8px; border-radius: 6px; background: #f1f5f9; }',
     '.rich pre code { padding: 0; background: none; }',
     '.rich blockquote { padding-left: 8px; border-left: 3px solid #cbd5e1; color: #4b5563; }',
-    '.from-visitor .rich a { color: #fff; }',
+    '.from-visitor .rich a { color: var(--sb-on-accent); }',
     '.attachment { padding: 4px; background: #fff !important; border-color: #e5e7eb !important; }',
     '.thumb { display: block; max-width: 220px; max-height: 160px; width: auto; height: auto; border-radius: 10px; }',
     '.file-card { display: flex; align-items: center; gap: 6px; padding: 4px 8px; color: #111827; text-decoration: none; }',
@@ -132,9 +144,8 @@
     'form { display: flex; gap: 8px; margin: 0; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }',
     'textarea { flex: 1; height: 42px; max-height: 120px; resize: none; padding: 9px 10px; font-size: 14px;',
     '  color: #111827; background: #fff; border: 1px solid #cbd5e1; border-radius: 10px; }',
-    '.send { padding: 0 16px; border: 0; border-radius: 10px; background: #2563eb; color: #fff;',
+    '.send { padding: 0 16px; border: 0; border-radius: 10px; background: var(--sb-accent); color: var(--sb-on-accent);',
     '  font-size: 14px; font-weight: 600; cursor: pointer; }',
-    '.send:hover { background: #1d4ed8; }',
     '.invitation { position: fixed; right: 20px; bottom: 92px; z-index: 2147483002; width: 300px;',
     '  max-width: calc(100vw - 40px); padding: 14px 16px; background: #fff; color: #111827; font-size: 14px;',
     '  border-radius: 14px; box-shadow: 0 12px 40px rgba(15, 23, 42, .28); }',
@@ -156,7 +167,10 @@
     '.score.star { padding: 0 4px; border: 0; font-size: 26px; line-height: 1; color: #cbd5e1; }',
     '.score.star.lit { color: #f59e0b; }',
     '.score[aria-pressed="true"]:not(.star), .tags .choice[aria-pressed="true"] {',
-    '  background: #2563eb; border-color: #2563eb; color: #fff; }',
+    '  background: var(--sb-accent); border-color: var(--sb-accent); color: var(--sb-on-accent); }',
+    // The standalone chat page (data-mode="page"), and any phone: the panel is the whole viewport.
+    '.panel.page-mode { inset: 0; width: 100%; max-width: none; height: 100%; max-height: none; border-radius: 0;',
+    '  box-shadow: none; }',
     '@media (max-width: 480px) {',
     '  .panel { inset: 0; width: 100%; max-width: none; height: 100%; max-height: none; border-radius: 0; }',
     '  textarea, .start input, .start select { font-size: 16px; }', // below 16px, iOS zooms the whole page on focus
@@ -215,6 +229,15 @@
     }).join('');
   }
 
+  // Marks a msgid for extraction (make translations) where t() translates it later: PRECHAT's labels.
+  function N_(msgid) { return msgid; }
+
+  function t(msgid, values) {
+    return (TEXTS[msgid] || msgid).replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && name in values ? values[name] : whole;
+    });
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
@@ -258,45 +281,55 @@
     var shadow = host.attachShadow({ mode: 'open' });
     var style = el('style');
     style.textContent = CSS;
-    ui.launcher = el('button', { type: 'button', class: 'launcher', 'data-sb': 'launcher', 'aria-label': 'Open chat', 'aria-expanded': 'false', hidden: '' }, 'Chat');
+    ui.look = el('style'); // the tenant's colour and side, from the 'session' payload (applyLook)
+    ui.launcher = el('button', { type: 'button', class: 'launcher', 'data-sb': 'launcher', 'aria-label': t('Open chat'), 'aria-expanded': 'false', hidden: '' }, t('Chat'));
     ui.dot = el('span', { class: 'dot', hidden: '' });
     ui.launcher.appendChild(ui.dot);
-    ui.panel = el('div', { class: 'panel', role: 'dialog', 'aria-label': 'Chat with us', 'data-sb': 'panel', hidden: '' });
+    ui.panel = el('div', { class: 'panel', role: 'dialog', 'aria-label': t('Chat with us'), 'data-sb': 'panel', hidden: '' });
     var header = el('div', { class: 'header' });
-    ui.close = el('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, '×');
-    header.append(el('h2', {}, 'Chat with us'), ui.close);
-    ui.note = el('p', { class: 'note', role: 'status' }, 'Ask us anything — we reply right here.');
+    ui.close = el('button', { type: 'button', class: 'close', 'aria-label': t('Close chat') }, '×');
+    ui.logo = el('img', { class: 'logo', alt: '', 'data-sb': 'logo', hidden: '' }); // decorative: the title names it
+    var title = el('div', { class: 'title' });
+    title.append(ui.logo, el('h2', {}, t('Chat with us')));
+    header.append(title, ui.close);
+    ui.note = el('p', { class: 'note', role: 'status' }, greeting());
     // Who is answering, or the queue place. Always in the DOM (empty = no height) so changes are announced.
     var statusBar = el('div', { class: 'status-bar' });
     ui.status = el('p', { class: 'status', 'data-sb': 'status', 'aria-live': 'polite' });
-    ui.human = el('button', { type: 'button', class: 'human', 'data-sb': 'human', hidden: '' }, 'Talk to a human');
+    ui.human = el('button', { type: 'button', class: 'human', 'data-sb': 'human', hidden: '' }, t('Talk to a human'));
     statusBar.append(ui.status, ui.human);
     // The server checks the answers (novalidate), so every refusal reads the same way.
-    ui.start = el('form', { class: 'start', 'data-sb': 'start-form', 'aria-label': 'Start a chat', novalidate: '',
+    ui.start = el('form', { class: 'start', 'data-sb': 'start-form', 'aria-label': t('Start a chat'), novalidate: '',
       hidden: '' });
-    ui.messages = el('ol', { class: 'messages', 'data-sb': 'messages', role: 'log', 'aria-live': 'polite' });
+    // A list read out as it grows (aria-live); role="log" would stop it being a list for its <li>s.
+    ui.messages = el('ol', { class: 'messages', 'data-sb': 'messages', 'aria-label': t('Messages'), 'aria-live': 'polite',
+      'aria-relevant': 'additions' });
     ui.error = el('p', { class: 'error', role: 'alert', hidden: '' });
     ui.form = el('form', {});
-    ui.input = el('textarea', { 'data-sb': 'input', 'aria-label': 'Type your message', placeholder: 'Type your message…', rows: '1' });
-    ui.send = el('button', { type: 'submit', class: 'send', 'data-sb': 'send' }, 'Send');
-    ui.emojiButton = el('button', { type: 'button', class: 'tool', 'data-sb': 'emoji-open', 'aria-label': 'Insert emoji',
+    ui.input = el('textarea', { 'data-sb': 'input', 'aria-label': t('Type your message'), placeholder: t('Type your message…'), rows: '1' });
+    ui.send = el('button', { type: 'submit', class: 'send', 'data-sb': 'send' }, t('Send'));
+    ui.emojiButton = el('button', { type: 'button', class: 'tool', 'data-sb': 'emoji-open', 'aria-label': t('Insert emoji'),
       'aria-expanded': 'false' }, '😊');
-    ui.attach = el('button', { type: 'button', class: 'tool', 'data-sb': 'attach', 'aria-label': 'Send a file' });
+    ui.attach = el('button', { type: 'button', class: 'tool', 'data-sb': 'attach', 'aria-label': t('Send a file') });
     ui.attach.appendChild(paperclip());
     ui.fileInput = el('input', { type: 'file', 'data-sb': 'file-input', hidden: '' });
-    ui.emojiGrid = el('div', { class: 'emoji-grid', 'data-sb': 'emoji-grid', role: 'group', 'aria-label': 'Emoji', hidden: '' });
+    ui.emojiGrid = el('div', { class: 'emoji-grid', 'data-sb': 'emoji-grid', role: 'group', 'aria-label': t('Emoji'), hidden: '' });
     EMOJI.forEach(function (emoji) {
-      ui.emojiGrid.appendChild(el('button', { type: 'button', class: 'emoji', 'aria-label': 'Insert ' + emoji }, emoji));
+      ui.emojiGrid.appendChild(el('button', { type: 'button', class: 'emoji', 'aria-label': t('Insert {emoji}', { emoji: emoji }) }, emoji));
     });
     ui.form.append(ui.emojiButton, ui.attach, ui.fileInput, ui.input, ui.send);
     ui.panel.append(header, statusBar, ui.note, ui.start, ui.messages, ui.error, ui.emojiGrid, ui.form);
-    shadow.append(style, ui.launcher, ui.panel, buildInvitation());
+    shadow.append(style, ui.look, ui.launcher, ui.panel, buildInvitation());
     document.body.appendChild(host);
+    if (PAGE_MODE) {
+      ui.panel.classList.add('page-mode');
+      ui.close.hidden = true; // nothing to go back to
+    }
 
     ui.launcher.addEventListener('click', function () { if (state.open) closePanel(); else openPanel(); });
     ui.close.addEventListener('click', closePanel);
     shadow.addEventListener('keydown', function (event) {
-      if (event.key === 'Escape' && state.open) { event.stopPropagation(); closePanel(); }
+      if (event.key === 'Escape' && state.open && !PAGE_MODE) { event.stopPropagation(); closePanel(); }
     });
     ui.input.addEventListener('keydown', function (event) {
       // isComposing: Enter also confirms an IME composition, which must not send.
@@ -353,6 +386,52 @@
     ui.panel.hidden = true;
     ui.launcher.setAttribute('aria-expanded', 'false');
     ui.launcher.focus();
+  }
+
+  // ---------- the tenant's look (admin: Widget look), sent in the 'session' payload ----------
+
+  function greeting() {
+    return (state.look && state.look.greeting) || t('Ask us anything — we reply right here.');
+  }
+
+  // Only checked colours reach the style sheet; the texts are set as text.
+  function applyLook(look) {
+    if (!look) return;
+    state.look = look;
+    var rules = [];
+    if (HEX_COLOR.test(look.color) && HEX_COLOR.test(look.text_color)) {
+      rules.push('.launcher, .panel, .invitation { --sb-accent: ' + look.color + '; --sb-on-accent: ' + look.text_color + '; }');
+    }
+    if (look.position === 'left') {
+      rules.push('.launcher, .invitation { right: auto; left: 20px; }',
+        '@media (min-width: 481px) { .panel:not(.page-mode) { right: auto; left: 20px; } }');
+    }
+    ui.look.textContent = rules.join('\n');
+    if (look.launcher_text) ui.launcher.firstChild.nodeValue = look.launcher_text;
+    ui.note.textContent = greeting();
+    ui.logo.hidden = !look.has_logo;
+    if (look.has_logo) {
+      ui.logo.src = ORIGIN + '/widget/look/logo?key=' + encodeURIComponent(KEY) + '&v=' + encodeURIComponent(look.version);
+    }
+    showLauncher();
+  }
+
+  // Shown once connected, except on the chat page (the panel is the page), and outside business hours
+  // when the tenant asks for that, unless the visitor is in the middle of a conversation.
+  function showLauncher() {
+    var hiddenByHours = !!(state.look && state.look.hidden) && !(state.routing && state.routing.status === 'open');
+    ui.launcher.hidden = PAGE_MODE || !socket || !socket.connected || hiddenByHours;
+  }
+
+  // On a phone the on-screen keyboard covers the bottom of the layout viewport: the full-screen panel
+  // shrinks to the visible part so the composer stays above the keyboard.
+  function followOnScreenKeyboard() {
+    var viewport = window.visualViewport;
+    if (!viewport) return;
+    viewport.addEventListener('resize', function () {
+      var fullScreen = PAGE_MODE || window.matchMedia('(max-width: 480px)').matches;
+      ui.panel.style.height = fullScreen ? viewport.height + 'px' : '';
+    });
   }
 
   function showError(message) {
@@ -448,7 +527,7 @@
     var replies = validChoices(extras.quick_replies, false);
     if (!suggestions.length && !replies.length) return null;
     var group = el('div', { class: 'choices', role: 'group',
-      'aria-label': suggestions.length ? 'Suggested questions' : 'Quick replies' });
+      'aria-label': suggestions.length ? t('Suggested questions') : t('Quick replies') });
     group.dataset.conversation = message.conversation_id;
     suggestions.concat(replies).forEach(function (choice) {
       var button = el('button', { type: 'button', class: 'choice', 'data-sb': 'choice', disabled: '' }, choice.label);
@@ -462,20 +541,20 @@
   }
 
   function ratingButtons(turnId) {
-    var group = el('div', { class: 'rating', role: 'group', 'aria-label': 'Rate this answer' });
-    var label = el('span', {}, 'Was this helpful?');
-    var helpful = el('button', { type: 'button', class: 'rate', 'data-sb': 'rate-helpful', 'aria-label': 'Helpful',
-      title: 'Helpful', 'aria-pressed': 'false' }, '\uD83D\uDC4D');
+    var group = el('div', { class: 'rating', role: 'group', 'aria-label': t('Rate this answer') });
+    var label = el('span', {}, t('Was this helpful?'));
+    var helpful = el('button', { type: 'button', class: 'rate', 'data-sb': 'rate-helpful', 'aria-label': t('Helpful'),
+      title: t('Helpful'), 'aria-pressed': 'false' }, '\uD83D\uDC4D');
     var notHelpful = el('button', { type: 'button', class: 'rate', 'data-sb': 'rate-not-helpful',
-      'aria-label': 'Not helpful', title: 'Not helpful', 'aria-pressed': 'false' }, '\uD83D\uDC4E');
+      'aria-label': t('Not helpful'), title: t('Not helpful'), 'aria-pressed': 'false' }, '\uD83D\uDC4E');
     function rated(rating) {
-      label.textContent = 'Thanks for your feedback';
+      label.textContent = t('Thanks for your feedback');
       helpful.disabled = notHelpful.disabled = true;
       helpful.setAttribute('aria-pressed', String(rating === 'helpful'));
       notHelpful.setAttribute('aria-pressed', String(rating === 'not_helpful'));
     }
     function rate(rating) {
-      if (!socket || !socket.connected) { showError('Not connected — please try again in a moment.'); return; }
+      if (!socket || !socket.connected) { showError(t('Not connected — please try again in a moment.')); return; }
       helpful.disabled = notHelpful.disabled = true;
       request('bot:rate', { turn_id: turnId, rating: rating }, function (ack) {
         rememberRated(turnId, ack.rated || rating);
@@ -530,7 +609,7 @@
     node.dataset.conversation = message.conversation_id;
     node.dataset.clientId = message.client_id;
     // Naive timestamps (SQLite) are UTC; without a zone JS would read them as local time.
-    node.title = new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(message.created_at) ? message.created_at : message.created_at + 'Z').toLocaleString();
+    node.title = new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(message.created_at) ? message.created_at : message.created_at + 'Z').toLocaleString(LANGUAGE);
     if (stale) stale.remove();
     insertInOrder(node, message.conversation_id, message.seq);
     state.ids.add(message.id);
@@ -555,7 +634,7 @@
     node.classList.add(errorMessage ? 'failed' : 'pending');
     if (errorMessage) {
       var failure = el('div', { class: 'failure' });
-      failure.append(el('span', {}, errorMessage), el('button', { type: 'button', class: 'retry' }, 'Retry'));
+      failure.append(el('span', {}, errorMessage), el('button', { type: 'button', class: 'retry' }, t('Retry')));
       node.appendChild(failure);
     }
     if (existing) existing.replaceWith(node); else ui.messages.appendChild(node);
@@ -567,7 +646,7 @@
 
   function labelled(text, required, control) {
     var caption = el('span', {}, text);
-    if (required) caption.appendChild(el('span', { class: 'req' }, ' (required)'));
+    if (required) caption.appendChild(el('span', { class: 'req' }, ' ' + t('(required)')));
     var label = el('label', {});
     label.append(caption, control);
     return label;
@@ -580,16 +659,16 @@
     state.receptionKey = key;
     state.reception = reception;
     ui.start.textContent = '';
-    ui.start.appendChild(el('p', {}, 'Tell us a little about your question and we will connect you.'));
+    ui.start.appendChild(el('p', {}, t('Tell us a little about your question and we will connect you.')));
     ui.department = null;
     if (reception.picker && reception.departments.length) {
       ui.department = el('select', { 'data-sb': 'department', 'aria-describedby': 'sb-department-hint' });
-      ui.department.appendChild(el('option', { value: '' }, 'Any department'));
+      ui.department.appendChild(el('option', { value: '' }, t('Any department')));
       reception.departments.forEach(function (d) {
         ui.department.appendChild(el('option', { value: String(d.id) }, d.name));
       });
       ui.departmentHint = el('span', { class: 'hint', id: 'sb-department-hint' });
-      ui.start.append(labelled('Department', false, ui.department), ui.departmentHint);
+      ui.start.append(labelled(t('Department'), false, ui.department), ui.departmentHint);
       showDepartmentHint();
     }
     ui.prechat = {};
@@ -600,10 +679,10 @@
         maxlength: '254' });
       input.required = !!f.required;
       ui.prechat[f.field] = input;
-      ui.start.appendChild(labelled(spec[0], f.required, input));
+      ui.start.appendChild(labelled(t(spec[0]), f.required, input));
     });
     ui.startError = el('p', { class: 'error', role: 'alert', hidden: '' });
-    ui.startButton = el('button', { type: 'submit', class: 'send', 'data-sb': 'start' }, 'Start chat');
+    ui.startButton = el('button', { type: 'submit', class: 'send', 'data-sb': 'start' }, t('Start chat'));
     ui.start.append(ui.startError, ui.startButton);
   }
 
@@ -620,18 +699,20 @@
   }
 
   function queueText(s) {
-    var text = 'You are number ' + s.position + ' in the queue';
-    if (s.estimated_wait_seconds != null) text += ' · about ' + Math.ceil(s.estimated_wait_seconds / 60) + ' min';
-    if (s.agents_online === 0) text += ' · no one is online right now, you keep your place';
+    var text = t('You are number {position} in the queue', { position: s.position.toLocaleString(LANGUAGE) });
+    if (s.estimated_wait_seconds != null) {
+      text += ' · ' + t('about {minutes} min', { minutes: Math.ceil(s.estimated_wait_seconds / 60).toLocaleString(LANGUAGE) });
+    }
+    if (s.agents_online === 0) text += ' · ' + t('no one is online right now, you keep your place');
     return text;
   }
 
   function statusText(s) {
     if (!s) return '';
-    if (s.status === 'closed') return 'This conversation has ended';
-    if (s.handler === 'agent') return 'You are chatting with ' + (s.agent_name || 'our team');
-    if (s.handler === 'bot') return 'You are chatting with our assistant' + (s.position ? ' · ' + queueText(s) : '');
-    return s.position ? queueText(s) : 'Waiting for the next available person';
+    if (s.status === 'closed') return t('This conversation has ended');
+    if (s.handler === 'agent') return t('You are chatting with {name}', { name: s.agent_name || t('our team') });
+    if (s.handler === 'bot') return t('You are chatting with our assistant') + (s.position ? ' · ' + queueText(s) : '');
+    return s.position ? queueText(s) : t('Waiting for the next available person');
   }
 
   function render() {
@@ -659,14 +740,15 @@
     state.routing = s;
     if (s.status === 'open') state.formDemanded = false;
     render();
+    showLauncher();
   }
 
   // ---------- talking to the server ----------
 
   function request(event, payload, onOk, onFail) {
     socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, function (err, ack) {
-      if (err) return onFail({ code: 'timeout', message: 'No answer from the server; we will retry.' });
-      if (!ack || !ack.ok) return onFail((ack && ack.error) || { code: 'server_error', message: 'Something went wrong.' });
+      if (err) return onFail({ code: 'timeout', message: t('No answer from the server; we will retry.') });
+      if (!ack || !ack.ok) return onFail((ack && ack.error) || { code: 'server_error', message: t('Something went wrong.') });
       onOk(ack);
     });
   }
@@ -692,7 +774,7 @@
 
   function startConversation() {
     if (state.starting) return;
-    if (!socket || !socket.connected) { showStartError('Not connected yet — please try again in a moment.'); return; }
+    if (!socket || !socket.connected) { showStartError(t('Not connected yet — please try again in a moment.')); return; }
     var prechat = {};
     Object.keys(ui.prechat).forEach(function (field) {
       var value = ui.prechat[field].value.trim();
@@ -721,16 +803,16 @@
   // ---------- nobody can answer (outside business hours, no agent online): leave a message ----------
 
   function buildLeaveForm() {
-    ui.leave = el('form', { class: 'start', 'data-sb': 'leave-form', 'aria-label': 'Leave a message', novalidate: '',
+    ui.leave = el('form', { class: 'start', 'data-sb': 'leave-form', 'aria-label': t('Leave a message'), novalidate: '',
       hidden: '' });
     ui.leaveNote = el('p', { 'data-sb': 'leave-note' });
     ui.leaveName = el('input', { type: 'text', autocomplete: 'name', 'data-sb': 'leave-name', maxlength: '80' });
     ui.leaveEmail = el('input', { type: 'email', autocomplete: 'email', 'data-sb': 'leave-email', maxlength: '254' });
     ui.leaveBody = el('textarea', { 'data-sb': 'leave-body', rows: '3' });
     ui.leaveError = el('p', { class: 'error', role: 'alert', hidden: '' });
-    ui.leaveButton = el('button', { type: 'submit', class: 'send', 'data-sb': 'leave-send' }, 'Send message');
-    ui.leave.append(ui.leaveNote, labelled('Name', true, ui.leaveName), labelled('Email', true, ui.leaveEmail),
-      labelled('Message', true, ui.leaveBody), ui.leaveError, ui.leaveButton);
+    ui.leaveButton = el('button', { type: 'submit', class: 'send', 'data-sb': 'leave-send' }, t('Send message'));
+    ui.leave.append(ui.leaveNote, labelled(t('Name'), true, ui.leaveName), labelled(t('Email'), true, ui.leaveEmail),
+      labelled(t('Message'), true, ui.leaveBody), ui.leaveError, ui.leaveButton);
     ui.leave.addEventListener('submit', function (event) { event.preventDefault(); leaveMessage(); });
     ui.start.after(ui.leave);
   }
@@ -740,7 +822,7 @@
     state.unavailable = availability && availability.open === false ? availability : null;
     if (state.unavailable && !ui.leave) buildLeaveForm();
     if (state.unavailable) {
-      ui.leaveNote.textContent = state.unavailable.message || 'Nobody can answer right now: leave us a message.';
+      ui.leaveNote.textContent = state.unavailable.message || t('Nobody can answer right now: leave us a message.');
     }
   }
 
@@ -750,14 +832,14 @@
 
   function leaveMessage() {
     ui.leaveError.hidden = true;
-    if (!socket || !socket.connected) { showLeaveError('Not connected yet — please try again in a moment.'); return; }
+    if (!socket || !socket.connected) { showLeaveError(t('Not connected yet — please try again in a moment.')); return; }
     ui.leaveButton.disabled = true;
     request('message:leave', { client_id: newClientId(), name: ui.leaveName.value, email: ui.leaveEmail.value,
       body: ui.leaveBody.value }, function (ack) {
       ui.leaveButton.disabled = false;
       state.unavailable = null;
       addMessage(ack.message, false);
-      ui.note.textContent = 'Thanks! We will answer at ' + ack.conversation.visitor.email + '.';
+      ui.note.textContent = t('Thanks! We will answer at {email}.', { email: ack.conversation.visitor.email });
       render();
     }, function (error) {
       ui.leaveButton.disabled = false;
@@ -774,7 +856,7 @@
   function requestHuman(button) {
     var buttons = [ui.human];
     if (button && button !== ui.human) buttons.push(button);
-    if (!socket || !socket.connected) { showError('Not connected — please try again in a moment.'); return; }
+    if (!socket || !socket.connected) { showError(t('Not connected — please try again in a moment.')); return; }
     buttons.forEach(function (b) { b.disabled = true; });
     request('human:request', {}, function (ack) {
       ui.human.disabled = false;
@@ -804,7 +886,7 @@
     var url = fileUrl(attachment);
     var view = el('div', { class: 'body attachment', 'data-sb': 'attachment' });
     if (attachment.is_image) {
-      var link = el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', title: 'Open full size' });
+      var link = el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', title: t('Open full size') });
       var image = el('img', { class: 'thumb', src: url, alt: attachment.name, loading: 'lazy' });
       if (attachment.width && attachment.height) { image.width = attachment.width; image.height = attachment.height; }
       link.appendChild(image);
@@ -843,14 +925,14 @@
     data.append('client_id', newClientId());
     data.append('file', file, file.name || 'pasted-image');
     ui.error.hidden = true;
-    ui.note.textContent = 'Sending ' + (file.name || 'image') + '…';
+    ui.note.textContent = t('Sending {name}…', { name: file.name || t('image') });
     fetch(ORIGIN + '/widget/upload', { method: 'POST', body: data })
       .then(function (response) { return response.json(); })
       .then(function (ack) {
         if (ack.ok) addMessage(ack.message, false); else showError(ack.error.message);
       })
-      .catch(function () { showError('The file could not be sent. Check your connection and try again.'); })
-      .then(function () { ui.note.textContent = 'Ask us anything — we reply right here.'; });
+      .catch(function () { showError(t('The file could not be sent. Check your connection and try again.')); })
+      .then(function () { ui.note.textContent = greeting(); });
   }
 
   function retry(entry) {
@@ -861,7 +943,7 @@
   function submit() {
     var body = ui.input.value.trim();
     if (!body) return;
-    if (body.length > MAX_BODY) { showError('This message is too long.'); return; }
+    if (body.length > MAX_BODY) { showError(t('This message is too long.')); return; }
     ui.input.value = '';
     sendText(body);
   }
@@ -927,6 +1009,7 @@
     socket.on('session', function (session) {
       if (!session) return;
       if (session.token) store.set(TOKEN_KEY, session.token);
+      applyLook(session.look);
       buildStartForm({
         picker: !!session.department_picker,
         departments: session.departments || [],
@@ -937,12 +1020,12 @@
     });
     socket.on('connect', function () {
       badTokenRetried = false;
-      ui.launcher.hidden = false;
-      ui.note.textContent = 'Ask us anything — we reply right here.';
+      showLauncher();
+      ui.note.textContent = greeting();
       identifyUser(function () { loadHistory(); reportPageOnConnect(); });
     });
     socket.on('disconnect', function () {
-      ui.note.textContent = 'Connection lost — reconnecting…';
+      ui.note.textContent = t('Connection lost — reconnecting…');
     });
     socket.on('connect_error', function (err) {
       if (socket.active) return; // a network problem: the client keeps retrying by itself
@@ -973,7 +1056,10 @@
 
   var HEARTBEAT_MS = 15000;
   var INVITATION_SHOWN_MS = 60000; // then it counts as ignored (the server agrees after 2 minutes)
-  var CHANNEL = script.dataset.channel || null; // an app's web view may declare "app"
+  // An app's web view may declare "app". A phone-sized touch screen says "mobile_web", which counts
+  // when the browser's user agent does not tell the server what device it is.
+  var CHANNEL = script.dataset.channel ||
+    (window.matchMedia('(max-width: 480px) and (pointer: coarse)').matches ? 'mobile_web' : null);
   var page = { url: null, referrer: document.referrer || null, viewId: null, visibleMs: 0, visibleSince: null };
   var invitationTimer = null;
 
@@ -1069,13 +1155,13 @@
   }
 
   function buildInvitation() {
-    ui.invitation = el('div', { class: 'invitation', role: 'dialog', 'aria-label': 'Invitation to chat',
+    ui.invitation = el('div', { class: 'invitation', role: 'dialog', 'aria-label': t('Invitation to chat'),
       'data-sb': 'invitation', hidden: '' });
     ui.invitationFrom = el('p', { class: 'from' });
     ui.invitationText = el('p', { 'data-sb': 'invitation-message' });
     var answers = el('div', { class: 'answers' });
-    var accept = el('button', { type: 'button', class: 'send', 'data-sb': 'invitation-accept' }, 'Chat now');
-    var decline = el('button', { type: 'button', class: 'human', 'data-sb': 'invitation-decline' }, 'No thanks');
+    var accept = el('button', { type: 'button', class: 'send', 'data-sb': 'invitation-accept' }, t('Chat now'));
+    var decline = el('button', { type: 'button', class: 'human', 'data-sb': 'invitation-decline' }, t('No thanks'));
     accept.addEventListener('click', function () { answerInvitation('accept'); });
     decline.addEventListener('click', function () { answerInvitation('decline'); });
     answers.append(accept, decline);
@@ -1117,14 +1203,14 @@
 
   function buildEngagement() {
     ui.typing = el('p', { class: 'typing', 'data-sb': 'typing', 'aria-live': 'polite' });
-    ui.csat = el('form', { class: 'csat', 'data-sb': 'rating', 'aria-label': 'Rate this conversation', hidden: '' });
-    ui.csatScores = el('div', { class: 'scores', role: 'group', 'aria-label': 'Your rating' });
-    ui.csatTags = el('div', { class: 'tags', role: 'group', 'aria-label': 'What stood out' });
-    ui.csatComment = el('textarea', { 'data-sb': 'rating-comment', 'aria-label': 'Comment (optional)',
-      placeholder: 'Anything else? (optional)', maxlength: '1000' });
-    ui.csatSend = el('button', { type: 'submit', class: 'send', 'data-sb': 'rating-submit' }, 'Send rating');
+    ui.csat = el('form', { class: 'csat', 'data-sb': 'rating', 'aria-label': t('Rate this conversation'), hidden: '' });
+    ui.csatScores = el('div', { class: 'scores', role: 'group', 'aria-label': t('Your rating') });
+    ui.csatTags = el('div', { class: 'tags', role: 'group', 'aria-label': t('What stood out') });
+    ui.csatComment = el('textarea', { 'data-sb': 'rating-comment', 'aria-label': t('Comment (optional)'),
+      placeholder: t('Anything else? (optional)'), maxlength: '1000' });
+    ui.csatSend = el('button', { type: 'submit', class: 'send', 'data-sb': 'rating-submit' }, t('Send rating'));
     ui.csatNote = el('p', { class: 'csat-note', 'data-sb': 'rating-note', role: 'status' });
-    ui.csat.append(el('p', {}, 'How was this conversation?'), ui.csatScores, ui.csatTags, ui.csatComment,
+    ui.csat.append(el('p', {}, t('How was this conversation?')), ui.csatScores, ui.csatTags, ui.csatComment,
       ui.csatSend, ui.csatNote);
     ui.form.before(ui.typing, ui.csat);
 
@@ -1142,7 +1228,7 @@
     ui.csatTags.addEventListener('click', function (event) {
       var button = event.target.closest('button');
       if (!button) return;
-      var tag = button.textContent;
+      var tag = button.dataset.tag;
       if (engagement.tags.has(tag)) engagement.tags.delete(tag); else engagement.tags.add(tag);
       button.setAttribute('aria-pressed', String(engagement.tags.has(tag)));
     });
@@ -1169,7 +1255,7 @@
   function showAgentTyping(push) {
     if (push.conversation_id !== state.convId) return;
     clearTimeout(engagement.agentTypingTimer);
-    ui.typing.textContent = push.typing ? (push.name || 'Agent') + ' is typing…' : '';
+    ui.typing.textContent = push.typing ? t('{name} is typing…', { name: push.name || t('Agent') }) : '';
     if (push.typing) engagement.agentTypingTimer = setTimeout(function () { ui.typing.textContent = ''; }, AGENT_TYPING_MS);
   }
 
@@ -1195,7 +1281,7 @@
     var shown = ui.messages.querySelector('.receipt');
     if (shown && shown.parentNode === last) return;
     if (shown) shown.remove();
-    if (last) last.appendChild(el('span', { class: 'receipt', 'data-sb': 'read' }, 'Read'));
+    if (last) last.appendChild(el('span', { class: 'receipt', 'data-sb': 'read' }, t('Read')));
   }
 
   function loadRatingForm() {
@@ -1213,7 +1299,7 @@
       var given = form.rating;
       if (given) ui.csatComment.value = given.comment;
       chooseScore(given ? given.score : 0, given ? given.tags : []);
-      ui.csatNote.textContent = given ? 'Thanks for your rating — you can change it.' : '';
+      ui.csatNote.textContent = given ? t('Thanks for your rating — you can change it.') : '';
     }, function () { ui.csat.hidden = true; });
   }
 
@@ -1228,19 +1314,19 @@
     ui.csatTags.textContent = '';
     var level = engagement.rating.levels.filter(function (l) { return l.score === score; })[0];
     (level ? level.tags : []).forEach(function (tag) {
-      ui.csatTags.appendChild(el('button', { type: 'button', class: 'choice', 'data-sb': 'rating-tag',
-        'aria-pressed': String(engagement.tags.has(tag)) }, tag));
+      ui.csatTags.appendChild(el('button', { type: 'button', class: 'choice', 'data-sb': 'rating-tag', 'data-tag': tag,
+        'aria-pressed': String(engagement.tags.has(tag)) }, level.tag_labels[tag] || tag));
     });
   }
 
   function submitRating() {
-    if (!engagement.score) { ui.csatNote.textContent = 'Choose a rating first.'; return; }
+    if (!engagement.score) { ui.csatNote.textContent = t('Choose a rating first.'); return; }
     ui.csatSend.disabled = true;
     request('rating:submit', { conversation_id: engagement.rating.conversation_id, score: engagement.score,
       tags: Array.from(engagement.tags), comment: ui.csatComment.value }, function () {
       ui.csatSend.disabled = false;
-      ui.csatSend.textContent = 'Update rating';
-      ui.csatNote.textContent = 'Thanks for your rating!';
+      ui.csatSend.textContent = t('Update rating');
+      ui.csatNote.textContent = t('Thanks for your rating!');
     }, function (error) {
       ui.csatSend.disabled = false;
       ui.csatNote.textContent = error.message;
@@ -1280,11 +1366,25 @@
     document.head.appendChild(tag);
   }
 
+  function loadTexts(callback) {
+    // Without the strings (an old server, a network hiccup) the widget still works, in English.
+    fetch(ORIGIN + '/widget/i18n.json?key=' + encodeURIComponent(KEY))
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (catalogue) {
+        if (catalogue) { LANGUAGE = catalogue.language || LANGUAGE; TEXTS = catalogue.texts || {}; }
+      }, function () {})
+      .then(callback);
+  }
+
   function start() {
-    buildUi();
-    buildEngagement();
-    watchPages();
-    loadSocketClient(connect);
+    loadTexts(function () {
+      buildUi();
+      buildEngagement();
+      if (PAGE_MODE) openPanel();
+      followOnScreenKeyboard();
+      watchPages();
+      loadSocketClient(connect);
+    });
   }
 
   if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);

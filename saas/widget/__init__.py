@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("widget", __name__)
 
-from . import files, routes  # noqa: E402,F401
+from . import chat_page, files, routes, texts  # noqa: E402,F401

@@ -3,12 +3,13 @@ cross-origin and carry no cookie: the widget key names the tenant and the visito
 for that tenant) names the visitor, as on the /visitor socket."""
 from flask import request
 
-from tenants import registry, tenant_session
+from tenants import has_tenant, registry, tenant_session
 from tenants.web import enter_request_tenant
 
 from ..extensions import csrf
 from ..file_responses import allow_upload_body, form_value, json_errors, posted_response, send_attachment, \
     uploaded_file
+from ..security import origins
 from ..services import attachments, visitors
 from ..services.errors import Invalid, NotFound
 from . import bp
@@ -21,13 +22,14 @@ def _visitor(key, token):
     if not isinstance(token, str) or not token:
         raise Invalid("bad_token", "The visitor token is not valid for this widget.")
     enter_request_tenant(tenant)
+    origins.check_request(tenant_session())
     return tenant, visitors.identify(tenant_session(), tenant, token)
 
 
 @bp.after_request
 def _readable_cross_origin(response):
     if request.endpoint in ("widget.upload", "widget.download"):
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        origins.cors_headers(response, tenant_session() if has_tenant() else None)
     return response
 
 
