@@ -39,7 +39,7 @@ test: install
 # saas/translations/messages.pot, merge it into each language's messages.po and compile the .mo files
 # the app reads. Translate the new, empty msgstrs in the .po files, then run it again. All are committed.
 translations: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k t -k N_ --no-wrap --sort-by-file \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 -k t -k N_ --no-wrap --sort-by-file \
 		--project Switchboard -o saas/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i saas/translations/messages.pot -d saas/translations --no-wrap --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d saas/translations --statistics

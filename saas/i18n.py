@@ -94,6 +94,12 @@ def script_texts(language: str) -> dict[str, str]:
     return {msgid: _catalogue(language).gettext(msgid) for msgid in _script_msgids()}
 
 
+def translated(msgid: str) -> str:
+    """``{{ label | translated }}``: a msgid marked ``N_`` where it was defined, in this request's language.
+    Unlike Jinja's ``_``, it applies no ``%`` formatting, so labels such as "Satisfaction (%)" pass."""
+    return translate(request_language(), msgid)
+
+
 def local_time(value: datetime) -> str:
     """A stored (UTC) time in the viewer's language and zone, the zone named: ``{{ t | local_time }}``.
     Flask-Babel's own filters (``dateformat``, ``decimalformat``…) format the rest."""
@@ -104,6 +110,7 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=_babel_locale, timezone_selector=_time_zone)
     app.add_template_filter(local_time)
+    app.add_template_filter(translated)
 
     @app.context_processor
     def language_context():

@@ -40,8 +40,9 @@ def test_every_msgid_has_a_chinese_translation():
 
 def test_the_compiled_catalogue_is_up_to_date_with_the_po():
     with open(CATALOGUE / "messages.mo", "rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
-    written = {m.id: m.string for m in _read_po(CATALOGUE / "messages.po") if m.id}
+        # read_mo leaves a message's context (msgctxt) as bytes
+        compiled = {(m.context and m.context.decode(), m.id): m.string for m in read_mo(f) if m.id}
+    written = {(m.context, m.id): m.string for m in _read_po(CATALOGUE / "messages.po") if m.id}
     assert compiled == written, "run `make translations`"
 
 
@@ -288,6 +289,11 @@ def test_admin_language_screens_refuse_unknown_codes_and_pages_follow_the_viewer
     saved = submit_form(http, new_url, text_key="bot_greeting", language=ZH, text="您好")
     # The owner chose no language: the workspace's (now Chinese) applies to Flask-Admin's own strings too.
     assert "创建记录成功。" in saved.text and "列表" in saved.text
+    # Our own labels too: a Flask-Admin list's column headers, and a report's table headers (N_-marked).
+    team_list = http.get(manage_url(server, tenant, "team/"), timeout=TIMEOUT).text
+    assert "最大并发数" in team_list and "在线状态" in team_list and "Max concurrent" not in team_list
+    work = http.get(f"{server.url}/t/{tenant.slug}/reports/agents", timeout=TIMEOUT).text
+    assert '<th scope="col" class="num">首次响应，中位数</th>' in work and "Messages sent" not in work
     with app.app_context(), tenant_context(tenant.ref):
         assert [(r.text_key, r.language, r.text) for r in tenant_session().scalars(select(TranslatedText))] == [
             ("bot_greeting", ZH, "您好")]

@@ -9,6 +9,7 @@ from ..models import AutoReply, BusinessHours
 from ..models.auto_replies import AUTO_REPLY_KINDS
 from ..services import auto_replies, business_hours
 from .access import AdminsOnly, enforce
+from .labels import shared_labels
 
 WORKSPACE = "The whole workspace"
 
@@ -21,7 +22,8 @@ class AutoReplyView(AdminsOnly, ModelView):
     # Flask-Admin's bulk delete compares integer ids with text on PostgreSQL and skips the rules.
     action_disallowed_list = ["delete"]
     column_list = ("kind", "department", "is_enabled", "text", "seconds")
-    column_labels = {"kind": "Reply", "department": "Scope", "is_enabled": "On", "seconds": "Seconds"}
+    column_labels = shared_labels(kind=lazy_gettext("Reply"), department=lazy_gettext("Scope"),
+                                  is_enabled=lazy_gettext("On"), seconds=lazy_gettext("Seconds"))
     column_choices = {"kind": list(auto_replies.KIND_LABELS.items())}
     column_formatters = {"department": _scope}
     column_default_sort = "kind"
@@ -29,13 +31,13 @@ class AutoReplyView(AdminsOnly, ModelView):
     form_choices = {"kind": [(kind, auto_replies.KIND_LABELS[kind]) for kind in AUTO_REPLY_KINDS]}
     form_overrides = {"text": TextAreaField}
     form_args = {
-        "kind": {"label": "Reply"},
-        "department": {"label": "Scope", "blank_text": WORKSPACE, "get_label": "name",
-                       "description": "A department's reply replaces the workspace's of the same kind "
-                                      "(switched off: that department has none)."},
-        "is_enabled": {"label": "On", "default": True},
-        "text": {"label": "Message", "description": "Sent as a system message. In the queue notice, "
-                                                    "{position} is the visitor's place."},
+        "department": {"blank_text": WORKSPACE, "get_label": "name",
+                       "description": lazy_gettext("A department's reply replaces the workspace's of the same kind "
+                                                   "(switched off: that department has none).")},
+        "is_enabled": {"default": True},
+        "text": {"label": lazy_gettext("Message"),
+                 "description": lazy_gettext("Sent as a system message. In the queue notice, "
+                                             "{position} is the visitor's place.")},
         "seconds": {"description": "How long to wait: required for the agent-silent and visitor-idle "
                                    "replies; for the queue notice, repeat every N seconds (empty: once); "
                                    f"1 to {auto_replies.MAX_SECONDS}. Empty for the others."},
@@ -48,7 +50,8 @@ class AutoReplyView(AdminsOnly, ModelView):
 class BusinessHoursView(AdminsOnly, ModelView):
     action_disallowed_list = ["delete"]
     column_list = ("department", "is_enabled", "time_zone", "schedule", "holidays")
-    column_labels = {"department": "Scope", "is_enabled": "On", "time_zone": "Time zone"}
+    column_labels = shared_labels(department=lazy_gettext("Scope"), is_enabled=lazy_gettext("On"),
+                                  schedule=lazy_gettext("Schedule"), holidays=lazy_gettext("Holidays"))
     column_formatters = {
         "department": _scope,
         "schedule": lambda view, context, model, name: business_hours.schedule_text(model.schedule) or "closed",
@@ -56,18 +59,19 @@ class BusinessHoursView(AdminsOnly, ModelView):
     }
     form_columns = ("department", "is_enabled", "time_zone", "schedule_text", "holidays_text")
     form_args = {
-        "department": {"label": "Scope", "blank_text": WORKSPACE, "get_label": "name",
-                       "description": "A department's hours replace the workspace's."},
-        "is_enabled": {"label": "On", "default": True},
-        "time_zone": {"label": "Time zone", "default": "UTC",
-                      "description": "A name from the tz database, such as Europe/Paris or America/New_York."},
+        "department": {"blank_text": WORKSPACE, "get_label": "name",
+                       "description": lazy_gettext("A department's hours replace the workspace's.")},
+        "is_enabled": {"default": True},
+        "time_zone": {"default": "UTC", "description": lazy_gettext(
+            "A name from the tz database, such as Europe/Paris or America/New_York.")},
     }
     form_extra_fields = {
         "schedule_text": TextAreaField(
-            "Weekly schedule", description="One line per rule, local times: mon-fri 09:00-17:00, "
+            lazy_gettext("Weekly schedule"), description="One line per rule, local times: mon-fri 09:00-17:00, "
                                            "sat 10:00-12:00 13:00-16:00; a range ending before it starts runs past "
                                            "midnight (fri 22:00-02:00). Days not listed are closed."),
-        "holidays_text": TextAreaField("Holidays", description="Closed all day: one date a line, 2026-12-25."),
+        "holidays_text": TextAreaField(lazy_gettext("Holidays"),
+                                       description=lazy_gettext("Closed all day: one date a line, 2026-12-25.")),
     }
 
     def edit_form(self, obj=None):

@@ -12,19 +12,21 @@ from ..models import CannedReply
 from ..models.engagement import RATING_SCALES
 from ..services import canned_replies, ratings
 from .access import AdminsOnly, SettingsFormView, enforce
+from .labels import shared_labels
 
 
 class TenantCannedReplyView(AdminsOnly, ModelView):
     # Flask-Admin's bulk delete compares integer ids with text on PostgreSQL.
     action_disallowed_list = ["delete"]
     column_list = ("shortcut", "title", "body", "updated_at")
-    column_labels = {"body": "Text", "updated_at": "Updated"}
+    column_labels = shared_labels(shortcut=lazy_gettext("Shortcut"), title=lazy_gettext("Title"),
+                                  body=lazy_gettext("Text"))
     column_searchable_list = ("shortcut", "title", "body")
     column_default_sort = "shortcut"
     form_columns = ("shortcut", "title", "body")
     form_args = {
         "shortcut": {"description": "Typed as /shortcut in the console's composer: lowercase letters, digits, - or _."},
-        "body": {"label": "Text",
+        "body": {
                  "description": "Variables: {{visitor_name}}, {{visitor_email}}, {{agent_name}}. "
                                 "An agent's personal reply with the same shortcut replaces it for them."},
     }

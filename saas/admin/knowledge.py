@@ -25,6 +25,7 @@ from ..services import knowledge_base, learning
 from ..services.errors import ServiceError
 from ..services.knowledge_base import CSV_COLUMNS, MAX_IMPORT_BYTES, MAX_QUESTION, ImportRefused
 from .access import AdminsOnly
+from .labels import shared_labels
 
 NO_DEPARTMENT = "No department (every department)"
 
@@ -49,17 +50,19 @@ def _department_id(value):
 
 
 class EntryForm(BaseForm):
-    question = StringField("Question", validators=[DataRequired()],
+    question = StringField(lazy_gettext("Question"), validators=[DataRequired()],
                            description=f"What visitors ask, at most {MAX_QUESTION} characters.")
-    phrasings = LinesField("Other phrasings", description="One per line: other ways visitors ask the same thing.")
-    answer = TextAreaField("Answer", validators=[DataRequired()],
+    phrasings = LinesField(lazy_gettext("Other phrasings"),
+                           description=lazy_gettext("One per line: other ways visitors ask the same thing."))
+    answer = TextAreaField(lazy_gettext("Answer"), validators=[DataRequired()],
                            description="HTML allowed: bold, italics, lists, links, images, code. "
                                        "Scripts and unsafe links are removed when saved.")
-    category = StringField("Category")
-    department_id = SelectField("Department", coerce=_department_id, choices=[],
+    category = StringField(lazy_gettext("Category"))
+    department_id = SelectField(lazy_gettext("Department"), coerce=_department_id, choices=[],
                                 description="Offer this answer only in one department's conversations, "
                                             "or in all of them.")
-    enabled = BooleanField("Enabled", default=True, description="Only enabled entries are used by the bot.")
+    enabled = BooleanField(lazy_gettext("Enabled"), default=True,
+                           description=lazy_gettext("Only enabled entries are used by the bot."))
     learning_turn = HiddenField()  # the learning-loop question this entry is made from, if any
 
 
@@ -85,12 +88,13 @@ class KnowledgeView(AdminsOnly, ModelView):
     form = EntryForm
     list_template = "admin/manage/knowledge_list.html"
     column_list = ("question", "category", "department_id", "enabled", "updated_at")
-    column_labels = {"department_id": "Department", "updated_at": "Updated", "phrasings": "Phrasings"}
+    column_labels = shared_labels(question=lazy_gettext("Question"), category=lazy_gettext("Category"),
+                                  phrasings=lazy_gettext("Phrasings"), answer=lazy_gettext("Answer"))
     # Phrasings are a JSON list: searched as their JSON text, so plain (ASCII) words match, while
     # accented or non-Latin phrasings, stored \u-escaped, are found through the question or answer.
     column_searchable_list = ("question", "phrasings", "answer", "category")
-    column_filters = ("category", "enabled", IntEqualFilter(KnowledgeEntry.department_id, "Department"),
-                      FilterEmpty(KnowledgeEntry.department_id, "Department"))
+    column_filters = ("category", "enabled", IntEqualFilter(KnowledgeEntry.department_id, lazy_gettext("Department")),
+                      FilterEmpty(KnowledgeEntry.department_id, lazy_gettext("Department")))
     column_sortable_list = ("question", "category", "enabled", "updated_at")
     column_default_sort = ("updated_at", True)
     column_formatters = {

@@ -18,6 +18,7 @@ from ..models.reception import CHANNELS, PRECHAT_FIELDS, RECEPTION_MODES
 from ..services import reception as reception_service
 from ..services import reception_settings as rules
 from .access import AdminsOnly, RefillsQueues, SettingsFormView, enforce, refill_queues
+from .labels import shared_labels
 
 MODE_CHOICES = [(mode, rules.MODE_LABELS[mode]) for mode in RECEPTION_MODES]
 INHERIT = "Inherit (channel or workspace mode)"
@@ -43,8 +44,9 @@ class DepartmentView(AdminsOnly, RefillsQueues, ModelView):
     # Flask-Admin's bulk delete compares integer ids with text on PostgreSQL and skips the rules.
     action_disallowed_list = ["delete"]
     column_list = ("name", "public_name", "is_hidden", "assignment", "reception_mode", "members")
-    column_labels = {"public_name": "Name for visitors", "is_hidden": "Hidden from visitors",
-                     "reception_mode": "Reception mode", "members": "Members"}
+    column_labels = shared_labels(public_name=lazy_gettext("Name for visitors"),
+                                  is_hidden=lazy_gettext("Hidden from visitors"), assignment=lazy_gettext("Assignment"),
+                                  members=lazy_gettext("Members"))
     column_searchable_list = ("name", "public_name")
     column_default_sort = "name"
     column_choices = {"assignment": list(rules.ASSIGNMENT_LABELS.items()), "reception_mode": MODE_CHOICES}
@@ -56,15 +58,13 @@ class DepartmentView(AdminsOnly, RefillsQueues, ModelView):
     form_columns = ("name", "public_name", "description", "is_hidden", "assignment", "reception_mode", "members")
     form_choices = {"assignment": list(rules.ASSIGNMENT_LABELS.items()), "reception_mode": MODE_CHOICES}
     form_args = {
-        "public_name": {"label": "Name for visitors"},
-        "description": {"description": "Shown to visitors with the department's name."},
-        "is_hidden": {"label": "Hidden from visitors",
-                      "description": "Not offered to visitors in the department picker."},
-        "reception_mode": {"label": "Reception mode", "blank_text": INHERIT},
+        "description": {"description": lazy_gettext("Shown to visitors with the department's name.")},
+        "is_hidden": {"description": lazy_gettext("Not offered to visitors in the department picker.")},
+        "reception_mode": {"blank_text": INHERIT},
     }
     form_extra_fields = {
-        "members": MembersField("Members", coerce=int,
-                                description="Who takes this department's conversations.")
+        "members": MembersField(lazy_gettext("Members"), coerce=int,
+                                description=lazy_gettext("Who takes this department's conversations."))
     }
 
     def member_names(self, department_id: int) -> str:
@@ -97,13 +97,12 @@ class DepartmentView(AdminsOnly, RefillsQueues, ModelView):
 class ChannelModeView(AdminsOnly, RefillsQueues, ModelView):
     column_display_pk = True
     column_list = ("channel", "reception_mode")
-    column_labels = {"reception_mode": "Reception mode"}
+    column_labels = shared_labels()
     column_choices = {"channel": list(rules.CHANNEL_LABELS.items()), "reception_mode": MODE_CHOICES}
     form_columns = ("channel", "reception_mode")
     form_choices = {"channel": [(c, rules.CHANNEL_LABELS[c]) for c in CHANNELS], "reception_mode": MODE_CHOICES}
-    form_args = {"reception_mode": {"label": "Reception mode",
-                                    "description": "Overrides the workspace's mode on this channel; "
-                                                   "a department's own mode comes first."}}
+    form_args = {"reception_mode": {"description": lazy_gettext("Overrides the workspace's mode on this channel; "
+                                                                "a department's own mode comes first.")}}
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

@@ -16,6 +16,7 @@ from ..security.auditing import mark_audited, record_request
 from ..services import audit, erasure, password_reset, tenant_export
 from ..services.errors import ServiceError
 from .access import AdminsOnly, SettingsFormView
+from .labels import shared_labels
 
 
 class OwnersOnly(AdminsOnly):
@@ -47,9 +48,12 @@ class AuditLogView(OwnersOnly, ModelView):
     can_create = can_edit = can_delete = False
     can_view_details = True
     column_list = ("created_at", "kind", "actor", "address", "target", "detail")
-    column_labels = {"created_at": "When", "actor": "Who", "address": "From"}
+    column_labels = shared_labels(created_at=lazy_gettext("When"), actor=lazy_gettext("Who"),
+                                  address=lazy_gettext("Address"), target=lazy_gettext("Target"),
+                                  detail=lazy_gettext("Detail"))
     column_default_sort = ("created_at", True)
-    column_filters = (FilterEqual(AuditEvent.kind, "Kind", options=[(kind, kind) for kind in audit.KINDS]), "actor")
+    column_filters = (FilterEqual(AuditEvent.kind, lazy_gettext("Kind"), options=[(kind, kind) for kind in audit.KINDS]),
+                      "actor")
     column_searchable_list = ("actor", "target", "detail")
     page_size = 50
 

@@ -20,6 +20,7 @@ from . import (
     widget_look,
 )
 from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
+from .labels import shared_labels
 
 
 class ManageHome(AdminsOnly, AdminIndexView):
@@ -32,8 +33,7 @@ class TeamView(AdminsOnly, RefillsQueues, ModelView):
     can_create = False  # people join through invite links
     can_delete = False  # accounts are switched off, so their history keeps its author
     column_list = ("display_name", "email", "role", "is_enabled", "presence", "max_concurrent", "created_at")
-    column_labels = {"display_name": "Name", "is_enabled": "Enabled", "created_at": "Joined",
-                     "max_concurrent": "Max concurrent"}
+    column_labels = shared_labels(created_at=lazy_gettext("Joined"), max_concurrent=lazy_gettext("Max concurrent"))
     column_formatters = {
         "max_concurrent": lambda view, context, model, name: model.max_concurrent or "workspace default",
     }
@@ -44,8 +44,8 @@ class TeamView(AdminsOnly, RefillsQueues, ModelView):
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-key", "resetlink.for_member", title="Password reset link",
                                                       id_arg="user_id")]
     form_args = {"max_concurrent": {
-        "label": "Max concurrent conversations",
-        "description": "1 to 100; leave blank for the workspace default (Reception settings).",
+        "label": lazy_gettext("Max concurrent conversations"),
+        "description": lazy_gettext("1 to 100; leave blank for the workspace default (Reception settings)."),
     }}
 
     def on_model_change(self, form, model, is_created):

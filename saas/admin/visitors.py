@@ -12,6 +12,7 @@ from ..services import identity, invitations, sources
 from ..services.errors import ServiceError
 from . import bp
 from .access import AdminsOnly, enforce
+from .labels import shared_labels
 
 
 @bp.route("/visitors/identity/rotate", methods=["POST"])
@@ -39,21 +40,22 @@ def invitation_period():
 class InvitationRuleView(AdminsOnly, ModelView):
     column_list = ("name", "url_pattern", "min_seconds_on_page", "min_visits", "source_kind", "search_engine",
                    "utm_campaign", "is_enabled")
-    column_labels = {"url_pattern": "URL pattern", "min_seconds_on_page": "Min. seconds on page",
-                     "min_visits": "Min. visits", "source_kind": "Source", "utm_campaign": "Campaign",
-                     "is_enabled": "Enabled"}
+    column_labels = shared_labels(url_pattern=lazy_gettext("URL pattern"),
+                                  min_seconds_on_page=lazy_gettext("Min. seconds on page"),
+                                  min_visits=lazy_gettext("Min. visits"), source_kind=lazy_gettext("Source"),
+                                  search_engine=lazy_gettext("Search engine"), utm_campaign=lazy_gettext("Campaign"))
     form_columns = ("name", "message", "url_pattern", "min_seconds_on_page", "min_visits", "source_kind",
                     "search_engine", "utm_campaign", "is_enabled")
     form_choices = {"source_kind": [("", "any source"), *[(kind, kind) for kind in sources.KINDS]]}
     form_args = {
-        "url_pattern": {"label": "URL pattern", "description": "A part of the page address (/pricing), or a pattern "
-                        "with * wildcards (*/products/*); empty: any page."},
-        "min_seconds_on_page": {"label": "Minimum seconds on the page", "default": 0},
-        "min_visits": {"label": "Minimum number of visits", "default": 1,
-                       "description": "1 invites on a first visit; 2 only returning visitors."},
-        "search_engine": {"description": "e.g. google, bing, baidu; empty: any."},
-        "utm_campaign": {"label": "Campaign (utm_campaign)", "description": "Empty: any."},
-        "message": {"description": "What the visitor reads, at most 500 characters."},
+        "url_pattern": {"description": lazy_gettext("A part of the page address (/pricing), or a pattern "
+                                                    "with * wildcards (*/products/*); empty: any page.")},
+        "min_seconds_on_page": {"label": lazy_gettext("Minimum seconds on the page"), "default": 0},
+        "min_visits": {"label": lazy_gettext("Minimum number of visits"), "default": 1,
+                       "description": lazy_gettext("1 invites on a first visit; 2 only returning visitors.")},
+        "search_engine": {"description": lazy_gettext("e.g. google, bing, baidu; empty: any.")},
+        "utm_campaign": {"label": lazy_gettext("Campaign (utm_campaign)"), "description": lazy_gettext("Empty: any.")},
+        "message": {"description": lazy_gettext("What the visitor reads, at most 500 characters.")},
     }
 
     def on_model_change(self, form, model, is_created):

@@ -1,6 +1,7 @@
 """Agent work pages: the per-agent and per-department table, one agent's drill-down, and the
 real-time board (its live part is the /agent socket event ``board:watch``)."""
 from flask import abort, render_template, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from tenants import tenant_session
@@ -63,16 +64,17 @@ def work_chart(rows: list[dict], title: str) -> dict:
     labels = [row["label"] for row in rows]
     return {
         "data": [
-            {"type": "bar", "name": "Received", "x": labels, "y": [row["received"] for row in rows]},
-            {"type": "bar", "name": "Missed", "x": labels, "y": [row["missed"] for row in rows]},
-            {"type": "scatter", "mode": "markers", "name": "First response, mean (s)", "x": labels,
+            {"type": "bar", "name": gettext("Received"), "x": labels, "y": [row["received"] for row in rows]},
+            {"type": "bar", "name": gettext("Missed"), "x": labels, "y": [row["missed"] for row in rows]},
+            {"type": "scatter", "mode": "markers", "name": gettext("First response, mean (s)"), "x": labels,
              "y": [row["first_response_mean"] for row in rows], "yaxis": "y2", "marker": {"size": 10}},
         ],
         "layout": {
             "title": {"text": title}, "barmode": "group", "legend": {"orientation": "h"},
             "xaxis": {"type": "category", "automargin": True},
-            "yaxis": count_axis("conversations", [row["received"] for row in rows]),
-            "yaxis2": {"title": {"text": "seconds"}, "overlaying": "y", "side": "right", "rangemode": "tozero"},
+            "yaxis": count_axis(gettext("conversations"), [row["received"] for row in rows]),
+            "yaxis2": {"title": {"text": gettext("seconds")}, "overlaying": "y", "side": "right",
+                       "rangemode": "tozero"},
             "margin": {"t": 50},
         },
     }
@@ -88,8 +90,8 @@ def agents():
         presence_columns=agent_work.PRESENCE_COLUMNS, channel_columns=agent_work.CHANNEL_COLUMNS, show=show,
         export_query=request.query_string.decode(), channel=channel, channels=CHANNELS,
         filter_args=agent_work.query_args(period, channel),
-        agents_chart=work_chart(report.agents, "Conversations per agent"),
-        departments_chart=work_chart(report.departments, "Conversations per department"),
+        agents_chart=work_chart(report.agents, gettext("Conversations per agent")),
+        departments_chart=work_chart(report.departments, gettext("Conversations per department")),
     )
 
 
@@ -138,7 +140,7 @@ def _presence_chart(stretches: list[dict], period) -> dict:
             "x": [s["seconds"] * 1000 for s in mine],
         })
     return {"data": data, "layout": {
-        "title": {"text": f"Presence ({period.time_zone})"}, "barmode": "overlay", "height": 220,
+        "title": {"text": gettext("Presence (%(zone)s)", zone=period.time_zone)}, "barmode": "overlay", "height": 220,
         "xaxis": {"type": "date", "range": [_wall_clock(period.start.astimezone(period.zone)),
                                             _wall_clock(period.end.astimezone(period.zone))]},
         "yaxis": {"visible": False}, "legend": {"orientation": "h"}, "margin": {"t": 50},

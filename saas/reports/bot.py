@@ -1,5 +1,6 @@
 """The bot's report page: resolved alone, hand-offs, answer outcomes and unanswered questions."""
 from flask import render_template
+from flask_babel import gettext
 
 from tenants import tenant_session
 
@@ -15,12 +16,13 @@ def _chart(report: dict, period) -> dict:
     buckets = [row["bucket"] for row in report["series"]]
     return {
         "data": [{"type": "bar", "name": name, "x": buckets, "y": [row[key] for row in report["series"]]}
-                 for key, name in (("resolved_alone", "Resolved by the bot alone"), ("handed_over", "Handed over"))]
-        + [{"type": "scatter", "mode": "lines+markers", "name": "Bot conversations", "x": buckets,
+                 for key, name in (("resolved_alone", gettext("Resolved by the bot alone")),
+                                  ("handed_over", gettext("Handed over")))]
+        + [{"type": "scatter", "mode": "lines+markers", "name": gettext("Bot conversations"), "x": buckets,
             "y": [row["conversations"] for row in report["series"]]}],
         "layout": {"title": {"text": f"Bot conversations per {period.granularity} ({period.time_zone})"},
                    "barmode": "group", "legend": {"orientation": "h"}, "xaxis": {"type": "category"},
-                   "yaxis": count_axis("conversations", [row["conversations"] for row in report["series"]]),
+                   "yaxis": count_axis(gettext("conversations"), [row["conversations"] for row in report["series"]]),
                    "margin": {"t": 50}},
     }
 

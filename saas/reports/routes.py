@@ -2,6 +2,7 @@
 from urllib.parse import parse_qsl
 
 from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -42,7 +43,8 @@ def sources_report():
     except ServiceError as exc:
         _refused(exc)
     table = sources.source_report(session, query)
-    title = f"Visits and conversations by {sources.DIMENSIONS[query.dimension].lower()}"
+    title = gettext("Visits and conversations by %(dimension)s",
+                    dimension=gettext(sources.DIMENSIONS[query.dimension]).lower())
     return render_template("reports/sources.html", period=period, query=query, table=table,
                            figure=table.chart(title), title=title, dimensions=sources.DIMENSIONS,
                            filter_names=sources.SESSION_ATTRIBUTES, export_query=request.query_string.decode())

@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ...i18n import N_
 from ...models import (
     AgentPresenceInterval, Conversation, ConversationEvent, ConversationRating, Department, Message, User, utcnow,
 )
@@ -37,18 +38,20 @@ from .table import NUMBER, TEXT, Column, ExportRows
 
 # The figures of a row, in the order pages and exports show them; the durations are seconds.
 WORK_COLUMNS = [
-    Column("received", "Received"), Column("missed", "Missed"),
-    Column("first_response_mean", "First response, mean (s)", NUMBER),
-    Column("first_response_median", "First response, median (s)", NUMBER),
-    Column("first_response_p90", "First response, p90 (s)", NUMBER),
-    Column("response_mean", "Response, mean (s)", NUMBER), Column("handling_mean", "Handling, mean (s)", NUMBER),
-    Column("messages_sent", "Messages sent"), Column("satisfaction_mean", "Satisfaction (%)", NUMBER),
-    Column("ratings", "Ratings"),
+    Column("received", N_("Received")), Column("missed", N_("Missed")),
+    Column("first_response_mean", N_("First response, mean (s)"), NUMBER),
+    Column("first_response_median", N_("First response, median (s)"), NUMBER),
+    Column("first_response_p90", N_("First response, p90 (s)"), NUMBER),
+    Column("response_mean", N_("Response, mean (s)"), NUMBER),
+    Column("handling_mean", N_("Handling, mean (s)"), NUMBER),
+    Column("messages_sent", N_("Messages sent")), Column("satisfaction_mean", N_("Satisfaction (%)"), NUMBER),
+    Column("ratings", N_("Ratings")),
 ]
 # The per-channel table: how much came in by each channel, how fast it was answered, how it was rated.
 CHANNEL_COLUMNS = [column for column in WORK_COLUMNS if column.key in (
     "received", "missed", "first_response_median", "satisfaction_mean", "ratings")]
-PRESENCE_COLUMNS = [Column("online_seconds", "Online (s)", NUMBER), Column("away_seconds", "Away (s)", NUMBER)]
+PRESENCE_COLUMNS = [Column("online_seconds", N_("Online (s)"), NUMBER),
+                    Column("away_seconds", N_("Away (s)"), NUMBER)]
 DURATIONS = {column.key for column in WORK_COLUMNS + PRESENCE_COLUMNS if column.label.endswith("(s)")}
 WAIT_STARTS = ("queued", "handed_over", "reopened")
 ASSIGNMENT_ENDS = ("assigned", "queued", "handed_over", "closed")
@@ -325,8 +328,8 @@ def export_parameters(session: Session, args) -> dict:
 def export_rows(session: Session, parameters: dict) -> ExportRows:
     """Agents, departments, channels, then everyone: the tables of the page in one sheet."""
     work = report(session, parse_period(parameters, tenant_time_zone(session)), channel=parse_channel(parameters))
-    columns = [Column("row", "Row", TEXT), Column("label", "Name", TEXT), *WORK_COLUMNS, *PRESENCE_COLUMNS,
-               Column("tags", "Evaluation tags", TEXT)]
+    columns = [Column("row", N_("Row"), TEXT), Column("label", N_("Name"), TEXT), *WORK_COLUMNS, *PRESENCE_COLUMNS,
+               Column("tags", N_("Evaluation tags"), TEXT)]
     rows = ([{**row, "row": "agent"} for row in work.agents]
             + [{**row, "row": row_kind, "online_seconds": None, "away_seconds": None}
                for row_kind, group in (("department", work.departments), ("channel", work.channels)) for row in group]

@@ -13,27 +13,30 @@ from dataclasses import dataclass, replace
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
+from saas.i18n import N_
 from saas.models import Conversation, PageView, VisitSession
 
 from .period import Period, ReportError, parse_period, tenant_time_zone
 from .table import RATE, TEXT, Column, ReportTable
 
 UNITS = ("session", "visitor")
+CONVERSION_RATE_LABELS = {"session": N_("Chat conversion rate (visits)"),
+                          "visitor": N_("Chat conversion rate (visitors)")}
 # What a visit can be split or filtered by: its own attributes, fixed by its first page.
 SESSION_ATTRIBUTES = {
-    "channel": ("Channel", VisitSession.channel),
-    "source_kind": ("Source kind", VisitSession.source_kind),
-    "referrer_domain": ("Referrer domain", VisitSession.referrer_domain),
-    "search_engine": ("Search engine", VisitSession.search_engine),
-    "search_terms": ("Search term", VisitSession.search_terms),
-    "landing_page": ("Landing page", VisitSession.landing_page),
-    "utm_campaign": ("UTM campaign", VisitSession.utm_campaign),
-    "utm_source": ("UTM source", VisitSession.utm_source),
-    "utm_medium": ("UTM medium", VisitSession.utm_medium),
-    "device_type": ("Device", VisitSession.device_type),
+    "channel": (N_("Channel"), VisitSession.channel),
+    "source_kind": (N_("Source kind"), VisitSession.source_kind),
+    "referrer_domain": (N_("Referrer domain"), VisitSession.referrer_domain),
+    "search_engine": (N_("Search engine"), VisitSession.search_engine),
+    "search_terms": (N_("Search term"), VisitSession.search_terms),
+    "landing_page": (N_("Landing page"), VisitSession.landing_page),
+    "utm_campaign": (N_("UTM campaign"), VisitSession.utm_campaign),
+    "utm_source": (N_("UTM source"), VisitSession.utm_source),
+    "utm_medium": (N_("UTM medium"), VisitSession.utm_medium),
+    "device_type": (N_("Device"), VisitSession.device_type),
 }
 VISITED_PAGE = "visited_page"
-DIMENSIONS = {**{name: label for name, (label, _) in SESSION_ATTRIBUTES.items()}, VISITED_PAGE: "Visited page"}
+DIMENSIONS = {**{name: label for name, (label, _) in SESSION_ATTRIBUTES.items()}, VISITED_PAGE: N_("Visited page")}
 ROW_LIMIT = 200
 
 
@@ -129,11 +132,10 @@ def source_report(session: Session, query: SourceQuery) -> ReportTable:
     whole_visits = _visits(replace(query, dimension="channel"))
     metrics, joined = _aggregate(whole_visits, query.period)
     totals = _row(query, {"value": None, **session.execute(select(*metrics).select_from(joined)).one()._mapping})
-    unit_label = "visits" if query.unit == "session" else "visitors"
-    columns = [Column("value", DIMENSIONS[query.dimension], TEXT), Column("visitors", "Visitors"),
-               Column("sessions", "Visits"), Column("page_views", "Page views"),
-               Column("conversations", "Conversations started"),
-               Column("conversion_rate", f"Chat conversion rate ({unit_label})", RATE)]
+    columns = [Column("value", DIMENSIONS[query.dimension], TEXT), Column("visitors", N_("Visitors")),
+               Column("sessions", N_("Visits")), Column("page_views", N_("Page views")),
+               Column("conversations", N_("Conversations started")),
+               Column("conversion_rate", CONVERSION_RATE_LABELS[query.unit], RATE)]
     notes = [f"Only the top {ROW_LIMIT} rows by visits are shown."] if len(rows) == ROW_LIMIT else []
     return ReportTable(columns, rows, totals, notes)
 

@@ -3,6 +3,8 @@ it, charts plot it and exports write it, so what is on screen is what is in the 
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from flask_babel import gettext
+
 TEXT, COUNT, RATE, NUMBER = "text", "count", "rate", "number"
 
 
@@ -56,20 +58,21 @@ class ReportTable:
 
     def chart(self, title: str) -> dict:
         """A Plotly figure (data + layout) of the metrics per row; drawn by static/reports.js."""
-        labels = [" · ".join(column.display(row[column.key]) for column in self.dimension_columns) or "all"
+        labels = [" · ".join(column.display(row[column.key]) for column in self.dimension_columns) or gettext("all")
                   for row in self.rows]
         rates = [column for column in self.metric_columns if column.kind == RATE]
-        traces = [{"type": "bar", "name": column.label, "x": labels, "y": [row[column.key] for row in self.rows],
+        traces = [{"type": "bar", "name": gettext(column.label), "x": labels,
+                   "y": [row[column.key] for row in self.rows],
                    "yaxis": "y2" if column in rates and len(rates) < len(self.metric_columns) else "y"}
                   for column in self.metric_columns]
         layout = {"title": {"text": title}, "barmode": "group", "xaxis": {"automargin": True, "type": "category"},
-                  "yaxis": {"title": {"text": ", ".join(c.label for c in self.metric_columns if c not in rates)
-                                      or "rate"}, "rangemode": "tozero",
+                  "yaxis": {"title": {"text": ", ".join(gettext(c.label) for c in self.metric_columns if c not in rates)
+                                      or gettext("rate")}, "rangemode": "tozero",
                             "tickformat": ".0%" if len(rates) == len(self.metric_columns) else ",d"},
                   "legend": {"orientation": "h"}, "margin": {"t": 50}}
         if rates and len(rates) < len(self.metric_columns):
-            layout["yaxis2"] = {"title": {"text": "rate"}, "overlaying": "y", "side": "right", "tickformat": ".0%",
-                                "rangemode": "tozero"}
+            layout["yaxis2"] = {"title": {"text": gettext("rate")}, "overlaying": "y", "side": "right",
+                                "tickformat": ".0%", "rangemode": "tozero"}
         return {"data": traces, "layout": layout}
 
     def line_chart(self, title: str, time_key: str) -> dict:
@@ -77,5 +80,5 @@ class ReportTable:
         figure = self.chart(title)
         for trace, column in zip(figure["data"], self.metric_columns):
             trace.update(type="scatter", mode="lines+markers", x=[row[time_key] for row in self.rows])
-        figure["layout"]["xaxis"]["title"] = {"text": "time (tenant's time zone)"}
+        figure["layout"]["xaxis"]["title"] = {"text": gettext("time (tenant's time zone)")}
         return figure
