@@ -294,6 +294,12 @@ def test_admin_language_screens_refuse_unknown_codes_and_pages_follow_the_viewer
     assert "最大并发数" in team_list and "在线状态" in team_list and "Max concurrent" not in team_list
     work = http.get(f"{server.url}/t/{tenant.slug}/reports/agents", timeout=TIMEOUT).text
     assert '<th scope="col" class="num">首次响应，中位数</th>' in work and "Messages sent" not in work
+    # Cell texts and choices of the admin lists, and the custom report's dimension and metric names.
+    assert "工作区默认值" in team_list and "所有者" in team_list and "workspace default" not in team_list
+    custom = http.get(f"{server.url}/t/{tenant.slug}/reports/custom",
+                      params={"dimension": "status", "metric": "closed_conversations"}, timeout=TIMEOUT).text
+    assert '<option value="status" selected>会话状态</option>' in custom
+    assert '<th scope="col" class="num">已关闭的会话</th>' in custom and "Closed conversations" not in custom
     with app.app_context(), tenant_context(tenant.ref):
         assert [(r.text_key, r.language, r.text) for r in tenant_session().scalars(select(TranslatedText))] == [
             ("bot_greeting", ZH, "您好")]

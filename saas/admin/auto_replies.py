@@ -2,20 +2,20 @@
 validation are ``saas.services.auto_replies`` and ``saas.services.business_hours``."""
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.helpers import is_form_submitted
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from wtforms import TextAreaField
 
 from ..models import AutoReply, BusinessHours
 from ..models.auto_replies import AUTO_REPLY_KINDS
 from ..services import auto_replies, business_hours
 from .access import AdminsOnly, enforce
-from .labels import shared_labels
+from .labels import shared_labels, translated_choices
 
-WORKSPACE = "The whole workspace"
+WORKSPACE = lazy_gettext("The whole workspace")
 
 
 def _scope(view, context, model, name) -> str:
-    return model.department.name if model.department else "workspace"
+    return model.department.name if model.department else gettext("workspace")
 
 
 class AutoReplyView(AdminsOnly, ModelView):
@@ -24,11 +24,11 @@ class AutoReplyView(AdminsOnly, ModelView):
     column_list = ("kind", "department", "is_enabled", "text", "seconds")
     column_labels = shared_labels(kind=lazy_gettext("Reply"), department=lazy_gettext("Scope"),
                                   is_enabled=lazy_gettext("On"), seconds=lazy_gettext("Seconds"))
-    column_choices = {"kind": list(auto_replies.KIND_LABELS.items())}
+    column_choices = {"kind": translated_choices(auto_replies.KIND_LABELS)}
     column_formatters = {"department": _scope}
     column_default_sort = "kind"
     form_columns = ("kind", "department", "is_enabled", "text", "seconds")
-    form_choices = {"kind": [(kind, auto_replies.KIND_LABELS[kind]) for kind in AUTO_REPLY_KINDS]}
+    form_choices = {"kind": translated_choices(auto_replies.KIND_LABELS, AUTO_REPLY_KINDS)}
     form_overrides = {"text": TextAreaField}
     form_args = {
         "department": {"blank_text": WORKSPACE, "get_label": "name",
@@ -38,9 +38,10 @@ class AutoReplyView(AdminsOnly, ModelView):
         "text": {"label": lazy_gettext("Message"),
                  "description": lazy_gettext("Sent as a system message. In the queue notice, "
                                              "{position} is the visitor's place.")},
-        "seconds": {"description": "How long to wait: required for the agent-silent and visitor-idle "
-                                   "replies; for the queue notice, repeat every N seconds (empty: once); "
-                                   f"1 to {auto_replies.MAX_SECONDS}. Empty for the others."},
+        "seconds": {"description": lazy_gettext("How long to wait: required for the agent-silent and visitor-idle "
+                                                "replies; for the queue notice, repeat every N seconds (empty: "
+                                                "once); 1 to %(max)s. Empty for the others.",
+                                                max=auto_replies.MAX_SECONDS)},
     }
 
     def on_model_change(self, form, model, is_created):
@@ -54,7 +55,7 @@ class BusinessHoursView(AdminsOnly, ModelView):
                                   schedule=lazy_gettext("Schedule"), holidays=lazy_gettext("Holidays"))
     column_formatters = {
         "department": _scope,
-        "schedule": lambda view, context, model, name: business_hours.schedule_text(model.schedule) or "closed",
+        "schedule": lambda view, context, model, name: business_hours.schedule_text(model.schedule) or gettext("closed"),
         "holidays": lambda view, context, model, name: ", ".join(model.holidays),
     }
     form_columns = ("department", "is_enabled", "time_zone", "schedule_text", "holidays_text")

@@ -3,6 +3,11 @@ so a field reads the same on every screen, and a view overrides it where its fie
 narrower. Flask-Admin takes a form field's label from ``column_labels`` unless ``form_args`` gives one."""
 from flask_babel import lazy_gettext, lazy_pgettext
 
+from ..i18n import N_
+from ..models import ADMIN, AGENT, OWNER
+
+ROLE_LABELS = {OWNER: N_("Owner"), ADMIN: N_("Admin"), AGENT: N_("Agent")}
+
 _SHARED = {
     # A person's name and a thing's read differently in Chinese.
     "name": lazy_pgettext("thing", "Name"), "display_name": lazy_gettext("Name"), "email": lazy_gettext("Email"),
@@ -18,3 +23,9 @@ _SHARED = {
 def shared_labels(**overrides) -> dict:
     """The shared labels, with this view's own ``overrides``."""
     return {**_SHARED, **overrides}
+
+
+def translated_choices(labels: dict, keys=None) -> list[tuple[str, object]]:
+    """``(key, label)`` choices from a service's ``N_``-marked labels (in ``keys`` order when given),
+    each label translated when the form or list is drawn."""
+    return [(key, lazy_gettext(labels[key])) for key in (labels if keys is None else keys)]

@@ -6,7 +6,7 @@ Views only translate between forms and ``saas.services.reception_settings``, whi
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import Select2Widget
 from flask_admin.helpers import is_form_submitted
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectMultipleField
@@ -18,10 +18,10 @@ from ..models.reception import CHANNELS, PRECHAT_FIELDS, RECEPTION_MODES
 from ..services import reception as reception_service
 from ..services import reception_settings as rules
 from .access import AdminsOnly, RefillsQueues, SettingsFormView, enforce, refill_queues
-from .labels import shared_labels
+from .labels import ROLE_LABELS, shared_labels, translated_choices
 
-MODE_CHOICES = [(mode, rules.MODE_LABELS[mode]) for mode in RECEPTION_MODES]
-INHERIT = "Inherit (channel or workspace mode)"
+MODE_CHOICES = translated_choices(rules.MODE_LABELS, RECEPTION_MODES)
+INHERIT = lazy_gettext("Inherit (channel or workspace mode)")
 
 
 class MembersField(SelectMultipleField):
@@ -36,7 +36,11 @@ class MembersField(SelectMultipleField):
 
 def _member_choices(session) -> list[tuple[int, str]]:
     people = session.scalars(select(User).order_by(User.display_name, User.id))
-    return [(user.id, f"{user.display_name} ({user.email}, {user.role}{'' if user.is_enabled else ', switched off'})")
+    return [(user.id, gettext("%(name)s (%(email)s, %(role)s)", name=user.display_name, email=user.email,
+                              role=gettext(ROLE_LABELS[user.role]))
+             if user.is_enabled else
+             gettext("%(name)s (%(email)s, %(role)s, switched off)", name=user.display_name, email=user.email,
+                     role=gettext(ROLE_LABELS[user.role])))
             for user in people]
 
 
@@ -49,14 +53,14 @@ class DepartmentView(AdminsOnly, RefillsQueues, ModelView):
                                   members=lazy_gettext("Members"))
     column_searchable_list = ("name", "public_name")
     column_default_sort = "name"
-    column_choices = {"assignment": list(rules.ASSIGNMENT_LABELS.items()), "reception_mode": MODE_CHOICES}
+    column_choices = {"assignment": translated_choices(rules.ASSIGNMENT_LABELS), "reception_mode": MODE_CHOICES}
     column_formatters = {
         "reception_mode": lambda view, context, model, name: (
-            rules.MODE_LABELS[model.reception_mode] if model.reception_mode else "inherit"),
+            gettext(rules.MODE_LABELS[model.reception_mode]) if model.reception_mode else gettext("inherit")),
         "members": lambda view, context, model, name: view.member_names(model.id),
     }
     form_columns = ("name", "public_name", "description", "is_hidden", "assignment", "reception_mode", "members")
-    form_choices = {"assignment": list(rules.ASSIGNMENT_LABELS.items()), "reception_mode": MODE_CHOICES}
+    form_choices = {"assignment": translated_choices(rules.ASSIGNMENT_LABELS), "reception_mode": MODE_CHOICES}
     form_args = {
         "description": {"description": lazy_gettext("Shown to visitors with the department's name.")},
         "is_hidden": {"description": lazy_gettext("Not offered to visitors in the department picker.")},
@@ -98,9 +102,9 @@ class ChannelModeView(AdminsOnly, RefillsQueues, ModelView):
     column_display_pk = True
     column_list = ("channel", "reception_mode")
     column_labels = shared_labels()
-    column_choices = {"channel": list(rules.CHANNEL_LABELS.items()), "reception_mode": MODE_CHOICES}
+    column_choices = {"channel": translated_choices(rules.CHANNEL_LABELS), "reception_mode": MODE_CHOICES}
     form_columns = ("channel", "reception_mode")
-    form_choices = {"channel": [(c, rules.CHANNEL_LABELS[c]) for c in CHANNELS], "reception_mode": MODE_CHOICES}
+    form_choices = {"channel": translated_choices(rules.CHANNEL_LABELS, CHANNELS), "reception_mode": MODE_CHOICES}
     form_args = {"reception_mode": {"description": lazy_gettext("Overrides the workspace's mode on this channel; "
                                                                 "a department's own mode comes first.")}}
 

@@ -10,7 +10,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from ..models import User
 from ..security.headers import csp_nonce
@@ -20,7 +20,7 @@ from . import (
     widget_look,
 )
 from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
-from .labels import shared_labels
+from .labels import ROLE_LABELS, shared_labels, translated_choices
 
 
 class ManageHome(AdminsOnly, AdminIndexView):
@@ -35,13 +35,14 @@ class TeamView(AdminsOnly, RefillsQueues, ModelView):
     column_list = ("display_name", "email", "role", "is_enabled", "presence", "max_concurrent", "created_at")
     column_labels = shared_labels(created_at=lazy_gettext("Joined"), max_concurrent=lazy_gettext("Max concurrent"))
     column_formatters = {
-        "max_concurrent": lambda view, context, model, name: model.max_concurrent or "workspace default",
+        "max_concurrent": lambda view, context, model, name: model.max_concurrent or gettext("workspace default"),
     }
     column_searchable_list = ("display_name", "email")
     column_filters = ("role", "is_enabled", "presence")
     form_columns = ("display_name", "role", "is_enabled", "max_concurrent")
-    form_choices = {"role": [("owner", "Owner"), ("admin", "Admin"), ("agent", "Agent")]}
-    column_extra_row_actions = [EndpointLinkRowAction("fa fa-key", "resetlink.for_member", title="Password reset link",
+    column_choices = {"role": translated_choices(ROLE_LABELS)}
+    form_choices = {"role": translated_choices(ROLE_LABELS)}
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-key", "resetlink.for_member", title=lazy_gettext("Password reset link"),
                                                       id_arg="user_id")]
     form_args = {"max_concurrent": {
         "label": lazy_gettext("Max concurrent conversations"),

@@ -20,7 +20,8 @@ def _chart(report: dict, period) -> dict:
                                   ("handed_over", gettext("Handed over")))]
         + [{"type": "scatter", "mode": "lines+markers", "name": gettext("Bot conversations"), "x": buckets,
             "y": [row["conversations"] for row in report["series"]]}],
-        "layout": {"title": {"text": f"Bot conversations per {period.granularity} ({period.time_zone})"},
+        "layout": {"title": {"text": gettext("Bot conversations per %(granularity)s (%(zone)s)", granularity=period.granularity,
+                                            zone=period.time_zone)},
                    "barmode": "group", "legend": {"orientation": "h"}, "xaxis": {"type": "category"},
                    "yaxis": count_axis(gettext("conversations"), [row["conversations"] for row in report["series"]]),
                    "margin": {"t": 50}},

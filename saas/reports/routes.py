@@ -63,7 +63,7 @@ def custom_report():
         _refused(exc)
     if definition is not None:
         table = custom.run_report(session, definition, period)
-        title = ", ".join(column.label for column in table.metric_columns)
+        title = ", ".join(gettext(column.label) for column in table.metric_columns)
         figure = custom.chart(table, definition, title)
     return render_template("reports/custom.html", period=period, definition=definition, table=table, figure=figure,
                            dimensions=custom.DIMENSIONS, metrics=custom.METRICS, granularities=GRANULARITIES,

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..i18n import N_
 from ..models import AutoReply, Conversation, Department, Message, User, Visitor, utcnow
 from ..models.auto_replies import (
     AGENT_SILENT, AUTO_REPLY_KINDS, NO_AGENT, OUTSIDE_HOURS, QUEUE_NOTICE, TIMED_KINDS, VISITOR_IDLE,
@@ -36,9 +37,9 @@ MAX_TEXT = 2000
 MAX_SECONDS = 7 * 24 * 3600
 LEAVE_MESSAGE_FORM = "leave_message"
 KIND_LABELS = {
-    WELCOME: "Welcome message",
-    NO_AGENT: "No agent online (offers the leave-a-message form)",
-    OUTSIDE_HOURS: "Outside business hours (offers the leave-a-message form)",
+    WELCOME: N_("Welcome message"),
+    NO_AGENT: N_("No agent online (offers the leave-a-message form)"),
+    OUTSIDE_HOURS: N_("Outside business hours (offers the leave-a-message form)"),
     QUEUE_NOTICE: "Queue waiting notice ({position} is the visitor's place)",
     AGENT_SILENT: "Agent has not replied within N seconds (the agent is alerted)",
     VISITOR_IDLE: "Visitor idle for N seconds: reminder",

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..i18n import N_
 from ..models import ADMIN_ROLES, ChannelMode, Department, DepartmentMember, ReceptionSettings, User
 from ..models.reception import (
     AUTO, BOT_FIRST, BOT_ONLY, CHANNELS, HUMAN_FIRST, HUMAN_ONLY, MANUAL, PRECHAT_FIELDS, RECEPTION_MODES,
@@ -18,14 +19,14 @@ from . import reception
 from .errors import Conflict, Forbidden, Invalid
 
 MODE_LABELS = {
-    HUMAN_ONLY: "Human agents only",
-    BOT_ONLY: "Bot only",
-    BOT_FIRST: "Bot first, then a human",
-    HUMAN_FIRST: "Human first, the bot while waiting",
+    HUMAN_ONLY: N_("Human agents only"),
+    BOT_ONLY: N_("Bot only"),
+    BOT_FIRST: N_("Bot first, then a human"),
+    HUMAN_FIRST: N_("Human first, the bot while waiting"),
 }
-ASSIGNMENT_LABELS = {AUTO: "Automatic", MANUAL: "Manual (agents pick from the queue)"}
-CHANNEL_LABELS = {"web": "Website", "mobile_web": "Mobile website", "app": "App", "phone": "Phone", "sms": "SMS",
-                  "api": "API"}
+ASSIGNMENT_LABELS = {AUTO: N_("Automatic"), MANUAL: N_("Manual (agents pick from the queue)")}
+CHANNEL_LABELS = {"web": N_("Website"), "mobile_web": N_("Mobile website"), "app": N_("App"), "phone": N_("Phone"),
+                  "sms": N_("SMS"), "api": N_("API")}
 
 # How each pre-chat field is asked, as the settings form offers it.
 NOT_ASKED, OPTIONAL, REQUIRED = "", "optional", "required"

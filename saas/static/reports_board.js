@@ -6,6 +6,7 @@
   var config = document.getElementById('board-config');
   if (!config || !window.io) return;
   var t = window.SwitchboardTexts.t;
+  var PRESENCE_NAMES = { online: t('online'), away: t('away'), offline: t('offline') };
   var statusEl = document.getElementById('board-status');
   var board = null;
   var receivedAt = 0;
@@ -66,7 +67,7 @@
       name.scope = 'row';
       name.appendChild(agentLink(agent));
       row.appendChild(name);
-      cell(row, agent.presence, 'presence presence-' + agent.presence);
+      cell(row, PRESENCE_NAMES[agent.presence] || agent.presence, 'presence presence-' + agent.presence);
       cell(row, duration(later(agent.since_seconds)));
       cell(row, agent.load + ' / ' + agent.capacity, 'num');
       agents.appendChild(row);

@@ -129,7 +129,7 @@ class _Tally:
         self.agents: dict[int, WorkFigures] = {}
         self.departments: dict[int | None, WorkFigures] = {}
         self.channels: dict[str, WorkFigures] = {}
-        self.total = WorkFigures("All agents")
+        self.total = WorkFigures(N_("All agents"))
 
     def agent(self, agent_id: int) -> WorkFigures:
         if agent_id not in self.agents:

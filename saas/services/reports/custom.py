@@ -6,10 +6,12 @@ ratings (when given). A dimension splits a metric only if its fact has it (every
 channel and the visit's source; only conversations have a status)."""
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import case, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased, outerjoin
 
 from saas.models import Conversation, ConversationRating, Department, Message, SavedReport, User, VisitSession
+from saas.i18n import N_
 from saas.services.errors import NotFound
 
 from .period import Period, ReportError, parse_period, tenant_time_zone
@@ -52,29 +54,31 @@ FACTS = {
     "visits": Fact("visits", VisitSession, VisitSession.started_at),
     "ratings": Fact("ratings", ConversationRating, ConversationRating.created_at, _rating_joins),
 }
-_VISIT_ATTRIBUTES = ("source_kind", "referrer_domain", "search_engine", "search_terms", "landing_page",
-                     "utm_campaign", "device_type")
+_VISIT_ATTRIBUTES = {"source_kind": N_("Source kind"), "referrer_domain": N_("Referrer domain"),
+                     "search_engine": N_("Search engine"), "search_terms": N_("Search terms"),
+                     "landing_page": N_("Landing page"), "utm_campaign": N_("UTM campaign"),
+                     "device_type": N_("Device type")}
 # dimension -> (label, {fact: (expression, joins it needs)})
 DIMENSIONS = {
-    "time": ("Time", {}),  # every fact: the period's bucket of the fact's time
-    "channel": ("Channel", {"conversations": (Conversation.channel, ()),
+    "time": (N_("Time"), {}),  # every fact: the period's bucket of the fact's time
+    "channel": (N_("Channel"), {"conversations": (Conversation.channel, ()),
                             "messages": (Conversation.channel, ("conversation",)),
                             "ratings": (Conversation.channel, ("conversation",)),
                             "visits": (VisitSession.channel, ())}),
-    "department": ("Department", {"conversations": (_conversation_department.name, ("department",)),
+    "department": (N_("Department"), {"conversations": (_conversation_department.name, ("department",)),
                                   "messages": (_message_department.name, ("conversation", "department")),
                                   "ratings": (_rating_department.name, ("department",))}),
-    "agent": ("Agent", {"conversations": (_conversation_agent.display_name, ("agent",)),
+    "agent": (N_("Agent"), {"conversations": (_conversation_agent.display_name, ("agent",)),
                         "messages": (_message_agent.display_name, ("conversation", "agent")),
                         "ratings": (_rating_agent.display_name, ("agent",))}),
-    "status": ("Conversation status", {"conversations": (Conversation.status, ())}),
-    "sender": ("Sender", {"messages": (Message.sender_type, ())}),
-    **{name: (name.replace("_", " ").capitalize().replace("Utm", "UTM"),
+    "status": (N_("Conversation status"), {"conversations": (Conversation.status, ())}),
+    "sender": (N_("Sender"), {"messages": (Message.sender_type, ())}),
+    **{name: (label,
               {"conversations": (getattr(VisitSession, name), ("visit",)),
                "messages": (getattr(VisitSession, name), ("conversation", "visit")),
                "ratings": (getattr(VisitSession, name), ("conversation", "visit")),
                "visits": (getattr(VisitSession, name), ())})
-       for name in _VISIT_ATTRIBUTES},
+       for name, label in _VISIT_ATTRIBUTES.items()},
 }
 _has_conversation = exists().where(Conversation.visit_session_id == VisitSession.id)
 
@@ -90,20 +94,20 @@ class Metric:
 
 
 METRICS = {
-    "conversations": Metric("Conversations", "conversations", func.count(Conversation.id)),
-    "closed_conversations": Metric("Closed conversations", "conversations",
+    "conversations": Metric(N_("Conversations"), "conversations", func.count(Conversation.id)),
+    "closed_conversations": Metric(N_("Closed conversations"), "conversations",
                                    func.count(case((Conversation.status == "closed", 1)))),
-    "messages": Metric("Messages", "messages", func.count(Message.id)),
-    "visitor_messages": Metric("Visitor messages", "messages", func.count(case((Message.sender_type == "visitor", 1)))),
-    "agent_messages": Metric("Agent messages", "messages", func.count(case((Message.sender_type == "agent", 1)))),
-    "bot_messages": Metric("Bot messages", "messages", func.count(case((Message.sender_type == "bot", 1)))),
-    "visits": Metric("Visits", "visits", func.count(VisitSession.id)),
-    "visitors": Metric("Visitors", "visits", func.count(distinct(VisitSession.visitor_id))),
-    "page_views": Metric("Page views", "visits", func.coalesce(func.sum(VisitSession.page_count), 0)),
-    "chat_conversion_rate": Metric("Chat conversion rate (visits)", "visits", func.count(VisitSession.id), RATE,
+    "messages": Metric(N_("Messages"), "messages", func.count(Message.id)),
+    "visitor_messages": Metric(N_("Visitor messages"), "messages", func.count(case((Message.sender_type == "visitor", 1)))),
+    "agent_messages": Metric(N_("Agent messages"), "messages", func.count(case((Message.sender_type == "agent", 1)))),
+    "bot_messages": Metric(N_("Bot messages"), "messages", func.count(case((Message.sender_type == "bot", 1)))),
+    "visits": Metric(N_("Visits"), "visits", func.count(VisitSession.id)),
+    "visitors": Metric(N_("Visitors"), "visits", func.count(distinct(VisitSession.visitor_id))),
+    "page_views": Metric(N_("Page views"), "visits", func.coalesce(func.sum(VisitSession.page_count), 0)),
+    "chat_conversion_rate": Metric(N_("Chat conversion rate (visits)"), "visits", func.count(VisitSession.id), RATE,
                                    func.count(case((_has_conversation, 1)))),
-    "ratings": Metric("Ratings", "ratings", func.count(ConversationRating.id)),
-    "average_rating": Metric("Average rating (1-5)", "ratings", func.count(ConversationRating.id), NUMBER,
+    "ratings": Metric(N_("Ratings"), "ratings", func.count(ConversationRating.id)),
+    "average_rating": Metric(N_("Average rating (1-5)"), "ratings", func.count(ConversationRating.id), NUMBER,
                              func.coalesce(func.sum(ConversationRating.score), 0)),
 }
 
@@ -253,8 +257,8 @@ def chart(table: ReportTable, definition: Definition, title: str) -> dict:
     figure = table.chart(title)
     figure["data"] = [{"type": "scatter", "mode": "lines+markers", "name": str(value or "(none)"), "x": x, "y": y}
                       for value, (x, y) in series.items()]
-    figure["layout"]["yaxis"]["title"] = {"text": metric.label}
-    figure["layout"]["xaxis"]["title"] = {"text": "time (tenant's time zone)"}
+    figure["layout"]["yaxis"]["title"] = {"text": gettext(metric.label)}
+    figure["layout"]["xaxis"]["title"] = {"text": gettext("time (tenant's time zone)")}
     return figure
 
 
