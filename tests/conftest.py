@@ -232,7 +232,7 @@ class ServerProcess:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).ok:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or accepted while a loaded machine still starts it
                 pass
             time.sleep(0.1)
         self.stop()

@@ -114,7 +114,7 @@ def nginx(tmp_path):
             try:
                 requests.get(url + "/healthz", timeout=1)
                 return url
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or a loaded machine answered late
                 time.sleep(0.1)
         raise AssertionError("nginx did not start")
 
