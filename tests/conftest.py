@@ -1,5 +1,6 @@
 """Fixtures: a real database per backend (SQLite files, or a fresh PostgreSQL database with Redis),
 tenants made and dropped per test, live server processes and real Socket.IO clients."""
+import contextlib
 import itertools
 import os
 import secrets
@@ -79,8 +80,42 @@ class Backend:
     env: dict  # what a server process needs to share this storage
 
 
+class KeptForTheSession:
+    """Values made at most once per process and kept until the session ends, torn down in reverse.
+
+    pytest keeps one value of a parametrised session fixture at a time. Test files run one after
+    another (`--dist loadfile`), each its sqlite tests then its postgresql ones, so the backend,
+    app and server fixtures would be rebuilt twice per file: a new database, a migrated registry
+    and a server start each time, about a fifth of the suite's time. Keeping them is what a run in
+    one process (`-n 0`, where pytest orders every sqlite test first) does anyway."""
+
+    def __init__(self):
+        self.values = {}
+        self.cleanup = contextlib.ExitStack()
+
+    def get(self, key, make, *args):
+        """``make(*args)`` is a generator, like a fixture: what it yields is kept, the rest of it
+        runs at the end of the session."""
+        if key not in self.values:
+            made = make(*args)
+            self.values[key] = next(made)
+            self.cleanup.callback(next, made, None)
+        return self.values[key]
+
+
+@pytest.fixture(scope="session")
+def kept_for_the_session():
+    kept = KeptForTheSession()
+    with kept.cleanup:
+        yield kept
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request, tmp_path_factory):
+def backend(request, tmp_path_factory, kept_for_the_session):
+    return kept_for_the_session.get(("backend", request.param), _make_backend, request, tmp_path_factory)
+
+
+def _make_backend(request, tmp_path_factory):
     instance = tmp_path_factory.mktemp(f"instance-{request.param}")
     env = {
         "SWITCHBOARD_INSTANCE": str(instance),
@@ -127,7 +162,11 @@ def app_overrides(backend: Backend, **extra) -> dict:
 
 
 @pytest.fixture(scope="session")
-def app(backend):
+def app(backend, kept_for_the_session):
+    return kept_for_the_session.get(("app", backend.name), _make_app, backend)
+
+
+def _make_app(backend):
     from saas import create_app
     from saas.extensions import db
     from tenants import provisioning
@@ -257,8 +296,12 @@ def server_logs(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server(backend, app, server_logs):
+def server(backend, app, server_logs, kept_for_the_session):
     """One live server per backend for the session (the app fixture has migrated the registry)."""
+    return kept_for_the_session.get(("server", backend.name), _run_server, backend, server_logs)
+
+
+def _run_server(backend, server_logs):
     process = ServerProcess(backend.env, server_logs).start()
     yield process
     process.stop()
