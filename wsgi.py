@@ -8,11 +8,12 @@ import argparse  # noqa: E402
 from saas import create_app  # noqa: E402
 from saas.extensions import socketio  # noqa: E402
 from saas.realtime import shutdown  # noqa: E402
-from workers import outbound, timers  # noqa: E402
+from workers import outbound, rollups, timers  # noqa: E402
 
 app = create_app()
 timers.start(app)  # the automatic replies' timers: once per server process
 outbound.resume(app)  # SMS and webhook deliveries a stopped process left pending
+rollups.start(app)  # the report rollups, folded every few minutes
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Run the Switchboard web + Socket.IO server.")

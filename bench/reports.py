@@ -4,8 +4,10 @@ PostgreSQL: one tenant with 1,000,000 conversations, 10,000,000 messages, 5,000,
 (2,000,000 visits of 1,000,000 visitors, 100,000 ratings) over 400 days, generated with
 INSERT … SELECT generate_series (no ORM), in a fresh database ``switchboard_bench_reports_*``
 dropped afterwards. SQLite: the same shape at 100,000 conversations. ``--scale 0.01`` is a
-one-minute run. Every standard report is timed for the last 30 days and the last 365 days: once
-cold, then the median of three warm runs. Then 1,000,000 conversation rows (all there are at the
+one-minute run. The report rollups are then folded by the background job's own function
+(``workers.rollups.fold_tenant``), as production folds them, and the fold is timed. Every standard
+report is timed for the last 30 days and the last 365 days: once cold, then the median of three
+warm runs. Then 1,000,000 conversation rows (all there are at the
 scale) are exported to CSV by the export job's writer, in a child process whose peak RSS is
 reported next to a tenth of the rows: equal peaks mean constant memory.
 
@@ -171,6 +173,22 @@ def generate(app, tenant, conversations: int, end: datetime) -> dict:
     return {"rows": counts, "seconds": timings}
 
 
+def fold_rollups(app, tenant) -> dict:
+    """The report rollups folded as production folds them: by the background job's function."""
+    from saas.services.reports import rollups
+    from tenants import tenant_context, tenant_session
+    from workers.rollups import fold_tenant
+
+    started = time.perf_counter()
+    with app.app_context():
+        fold_tenant(tenant)
+        seconds = round(time.perf_counter() - started, 1)
+        with tenant_context(tenant):
+            marks = {fact: rollups.watermark(tenant_session(), fact) for fact in rollups.ROLLUPS}
+    print(f"  folded the report rollups in {seconds} s: {marks}", flush=True)
+    return {"seconds": seconds, "watermarks": marks}
+
+
 def _args(report_args: dict, first: date, last: date):
     from werkzeug.datastructures import MultiDict
 
@@ -269,6 +287,7 @@ def run_backend(name: str, scale: float) -> dict:
         started = time.perf_counter()
         generated = generate(app, tenant, conversations, end)
         generated["total_seconds"] = round(time.perf_counter() - started, 1)
+        rollups = fold_rollups(app, tenant)
         reports = time_reports(app, tenant, end)
         export = time_export(instance, database_url, conversations)
         with app.app_context():
@@ -276,7 +295,8 @@ def run_backend(name: str, scale: float) -> dict:
             from saas.extensions import db
 
             db.engine.dispose()
-        return {"conversations": conversations, "generated": generated, "reports": reports, "export": export}
+        return {"conversations": conversations, "generated": generated, "rollups": rollups, "reports": reports,
+                "export": export}
 
 
 def markdown(report: dict) -> str:
@@ -287,7 +307,11 @@ def markdown(report: dict) -> str:
         rows = result["generated"]["rows"]
         lines += [f"## {name}: {rows['conversations']:,} conversations, {rows['messages']:,} messages, "
                   f"{rows['page_views']:,} page views, {rows['visit_sessions']:,} visits",
-                  "", f"Generated in {result['generated']['total_seconds']} s.", "",
+                  "", f"Generated in {result['generated']['total_seconds']} s. Report rollups "
+                  f"({', '.join(result['rollups']['watermarks'])}) then folded by the background job's function "
+                  f"(`workers.rollups.fold_tenant`, as the server's loop or an RQ worker runs it) in "
+                  f"{result['rollups']['seconds']} s; reports read the rollups where they can "
+                  "(README, *Reports and exports*).", "",
                   "| report | 30 days warm (cold) | 365 days warm (cold) |", "| --- | --- | --- |"]
         by_name: dict = {}
         for entry in result["reports"]:

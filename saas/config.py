@@ -98,6 +98,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRESENCE_GRACE_SECONDS": float(os.environ.get("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 15)),
         # How often the embedded server looks for due automatic-reply timers (RQ schedules its own).
         "TIMER_POLL_SECONDS": float(os.environ.get("SWITCHBOARD_TIMER_POLL_SECONDS", 1)),
+        # How often the report rollups fold new facts (saas/services/reports/rollups.py); reports stay
+        # exact between folds, only slower the more facts wait.
+        "REPORT_ROLLUP_SECONDS": float(os.environ.get("SWITCHBOARD_REPORT_ROLLUP_SECONDS", 300)),
         # Agents are alerted when a queue's longest wait passes this many seconds; 0 = never.
         "QUEUE_ALERT_SECONDS": int(os.environ.get("SWITCHBOARD_QUEUE_ALERT_SECONDS", 120)),
         "SESSION_COOKIE_HTTPONLY": True,

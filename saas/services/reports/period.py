@@ -40,7 +40,8 @@ def _parse_date(text, field: str) -> date:
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError:
-        raise ReportError("invalid_date", f"{field!r} must be a date such as 2026-03-31, not {str(text)[:40]!r}.")
+        raise ReportError("invalid_date", "%(field)r must be a date such as 2026-03-31, not %(text)r.",
+                          field=field, text=str(text)[:40])
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,9 @@ class Period:
 
     def bucket(self, column) -> ColumnElement:
         """SQL text label of the local bucket ``column`` (a UTC timestamp) falls in."""
-        return LocalBucket(column, self.granularity, self.time_zone, self._utc_offsets())
+        return LocalBucket(column, self.granularity, self.time_zone, self.utc_offsets())
 
-    def _utc_offsets(self) -> list[tuple[datetime, int]]:
+    def utc_offsets(self) -> list[tuple[datetime, int]]:
         """(from this UTC instant, offset in seconds) for the range: SQLite has no time zones, so
         its bucket adds the offset in force, found with a CASE over the range's DST changes."""
         offsets, instant = [], self.start - timedelta(days=1)
@@ -155,7 +156,7 @@ def parse_channel(args) -> str | None:
     """``channel``: empty for every channel, else one of ``CHANNELS``."""
     channel = (args.get("channel") or "").strip()
     if channel and channel not in CHANNELS:
-        raise ReportError("invalid_channel", f"A channel is one of: {', '.join(CHANNELS)}.")
+        raise ReportError("invalid_channel", "A channel is one of: %(channels)s.", channels=", ".join(CHANNELS))
     return channel or None
 
 
@@ -166,15 +167,18 @@ def parse_period(args, time_zone: str, *, today: date | None = None) -> Period:
     first_day = (_parse_date(args.get("from"), "from") if args.get("from")
                  else last_day - timedelta(days=DEFAULT_DAYS - 1))
     if first_day > last_day:
-        raise ReportError("inverted_range", f"The range starts ({first_day}) after it ends ({last_day}).")
+        raise ReportError("inverted_range", "The range starts (%(first)s) after it ends (%(last)s).",
+                          first=first_day, last=last_day)
     if (last_day - first_day).days + 1 > MAX_DAYS:
-        raise ReportError("range_too_long", f"A report covers at most {MAX_DAYS} days (two years); "
-                                            f"this range has {(last_day - first_day).days + 1}.")
+        raise ReportError("range_too_long",
+                          "A report covers at most %(limit)s days (two years); this range has %(days)s.",
+                          limit=MAX_DAYS, days=(last_day - first_day).days + 1)
     granularity = args.get("granularity") or "day"
     if granularity not in GRANULARITIES:
-        raise ReportError("invalid_granularity", f"Granularity must be one of {', '.join(GRANULARITIES)}.")
+        raise ReportError("invalid_granularity", "Granularity must be one of %(choices)s.",
+                          choices=", ".join(GRANULARITIES))
     period = Period(first_day, last_day, time_zone, granularity)
     if granularity == "hour" and period.days * 24 > MAX_BUCKETS:
-        raise ReportError("too_many_buckets", f"Hourly reports cover at most {MAX_BUCKETS // 24} days; "
-                                              "choose day, week or month.")
+        raise ReportError("too_many_buckets", "Hourly reports cover at most %(limit)s days; choose day, week or month.",
+                          limit=MAX_BUCKETS // 24)
     return period
