@@ -584,7 +584,8 @@ def measure_open(target: Target, clients: ClientPool, messages: int, times: int)
 @contextmanager
 def _profiled(*servers: ServerProcess, out: Path | None, phase: str):
     """With --profile: py-spy samples every server process during ``phase`` (collapsed stacks, one
-    file each; ``py-spy`` is not a dependency: `pip install py-spy`)."""
+    file each; py-spy is the ``bench`` extra: `pip install -e .[bench]`). Its shares say where a
+    process spends its time, not how much: compare trees by the CPU time per message."""
     if out is None:
         yield
         return

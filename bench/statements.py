@@ -95,7 +95,7 @@ def _tenant_with_agent(app):
             agent = accounts.add_user(session, email="agent0@bench.test", display_name="Agent 0",
                                       password=secrets.token_hex(12), role="agent")
             session.commit()
-            return tenant, agent.id
+            return tenant, f"{tenant.slug}:{agent.id}:{agent.session_epoch}"  # the login cookie's user id
 
 
 def _dispose_engines(app) -> None:
@@ -129,12 +129,12 @@ def measure_backend(name: str, messages: int, counter: StatementCounter) -> dict
         instance = tempfile.mkdtemp(prefix=f"switchboard-statements-{name}-")
         stack.callback(_remove_tree, instance)
         app = _app(instance, _create_database(stack) if name == "postgresql" else None)
-        tenant, agent_id = _tenant_with_agent(app)
+        tenant, agent_login = _tenant_with_agent(app)
         stack.callback(_dispose_engines, app)
 
         browser = app.test_client()
         with browser.session_transaction() as cookie:
-            cookie["_user_id"] = f"{tenant.slug}:{agent_id}"
+            cookie["_user_id"] = agent_login
             cookie["_fresh"] = True
         agent = socketio.test_client(app, namespace=AGENT_NS, auth={"tenant": tenant.slug},
                                      flask_test_client=browser)

@@ -8,8 +8,9 @@ from sqlalchemy import event, select
 
 from tests.clients import new_client_id
 
-# bench/statements.py measures the same through the socket handlers; these are the service's own.
-MAX_STATEMENTS_PER_MESSAGE = 6
+# bench/statements.py measures the same through the socket handlers; these are the service's own:
+# the lock (or the agent's conversation) with the resend check and the rules' version, seq, insert.
+MAX_STATEMENTS_PER_MESSAGE = 3
 
 
 @contextmanager
@@ -103,3 +104,98 @@ def test_an_agent_reply_restarts_the_idle_timer_and_a_visitor_message_cancels_it
         assert idle_timers() == [False, True]  # the first replaced by the second, which is pending
         routing.visitor_says(session, visitor, client_id=new_client_id(), body="back", max_length=5000)
         assert idle_timers() == [False, False]
+
+
+# --- per-process copies of settings stay honest across server processes ----------------------
+
+def _pending_timer_kinds(app, tenant) -> list[str]:
+    from saas.models import ConversationTimer
+    from tenants import tenant_context, tenant_session
+
+    with app.app_context(), tenant_context(tenant.ref):
+        return list(tenant_session().scalars(
+            select(ConversationTimer.kind).where(ConversationTimer.fired_at.is_(None),
+                                                 ConversationTimer.cancelled_at.is_(None))
+            .order_by(ConversationTimer.id)))
+
+
+def _switch_reply(app, tenant, kind: str, enabled: bool) -> None:
+    from saas.models import AutoReply
+    from tenants import tenant_context, tenant_session
+
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        session.scalars(select(AutoReply).where(AutoReply.kind == kind)).one().is_enabled = enabled
+        session.commit()
+
+
+def test_an_automatic_reply_change_applies_to_the_next_message_in_every_process(
+        backend, app, server, start_server, make_tenant, clients):
+    from saas.models.auto_replies import VISITOR_IDLE
+    from tests.auto_reply_helpers import configure
+
+    tenant = make_tenant()
+    other = start_server(name="second")
+    visitor, agent = clients.visitor(server, tenant), clients.agent(other, tenant)
+    conversation_id = visitor.send("hello")["message"]["conversation_id"]
+    # Both processes now hold the tenant's rules as they are: no timed reply, so no timers at all.
+    assert agent.send(conversation_id, "hi")["ok"] and visitor.send("thanks")["ok"]
+    assert _pending_timer_kinds(app, tenant) == []
+
+    configure(app, tenant, VISITOR_IDLE, "Still there?", seconds=3600)  # a third process, as the admin
+    assert agent.send(conversation_id, "anything else?")["ok"]
+    assert _pending_timer_kinds(app, tenant) == [VISITOR_IDLE]  # the agent's process saw it at once
+    assert visitor.send("yes, one more thing")["ok"]
+    assert _pending_timer_kinds(app, tenant) == []  # and so did the visitor's: the reminder is off
+
+    assert agent.send(conversation_id, "go ahead")["ok"]
+    assert _pending_timer_kinds(app, tenant) == [VISITOR_IDLE]
+    _switch_reply(app, tenant, VISITOR_IDLE, enabled=False)
+    assert _pending_timer_kinds(app, tenant) == []  # switched off everywhere: its pending timers go
+    assert agent.send(conversation_id, "still here?")["ok"]
+    assert _pending_timer_kinds(app, tenant) == []
+
+
+def test_an_agent_switched_off_in_one_process_is_refused_by_another_at_the_next_event(
+        backend, app, server, start_server, make_tenant, clients):
+    from saas.models import User
+    from tenants import tenant_context, tenant_session
+
+    tenant = make_tenant()
+    other = start_server(name="second")
+    agent = clients.agent(other, tenant)
+    assert agent.conversations() == []
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        session.get(User, tenant.agents[0].id).is_enabled = False
+        session.commit()
+    refused = agent.call("conversations:list", {})
+    assert refused["ok"] is False and refused["error"]["code"] == "session_ended", refused
+
+
+def test_every_change_to_the_automatic_replies_moves_their_version_on(backend, app, make_tenant):
+    from saas.models import AutoReply, Department, SettingsVersion
+    from saas.models.auto_replies import AGENT_SILENT
+    from saas.models.settings_versions import AUTO_REPLIES
+
+    tenant = make_tenant()
+    with tenant_scope(app, tenant) as session:
+        def version():
+            return session.scalar(select(SettingsVersion.version).where(SettingsVersion.name == AUTO_REPLIES))
+
+        seen = [version()]
+        department = Department(name="Sales", public_name="Sales")
+        session.add(department)
+        session.commit()
+        assert version() == seen[-1]  # unrelated changes leave it alone
+        reply = AutoReply(kind=AGENT_SILENT, text="One moment", seconds=30, department_id=department.id)
+        session.add(reply)
+        session.commit()
+        seen.append(version())
+        reply.seconds = 60
+        session.commit()
+        seen.append(version())
+        session.delete(department)  # takes its replies along (ON DELETE CASCADE)
+        session.commit()
+        seen.append(version())
+        assert seen == sorted(set(seen)), seen

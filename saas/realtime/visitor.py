@@ -10,7 +10,7 @@ from .. import i18n
 from ..services import auto_replies, bot, conversations, languages, reception, routing, visitors, widget_look
 from ..services.errors import ServiceError
 from . import app_sockets, broadcast, rooms
-from .guard import SocketIdentity, refuse_connection, remember, remember_language, socket_event
+from .guard import SocketIdentity, refuse_connection, remember, remember_language, socket_event, visitor_of
 from .payloads import (
     Empty, HistoryRequest, RateAnswer, StartConversation, VisitorSend, conversation_dict, department_dict,
     message_dict,
@@ -65,10 +65,6 @@ def on_connect(auth=None):
         emit("session", welcome)
 
 
-def _visitor(identity: SocketIdentity) -> Visitor:
-    return tenant_session().get(Visitor, identity.subject_id)
-
-
 def history(visitor: Visitor, after_seq: int) -> dict:
     """The visitor's latest conversation from ``after_seq`` on: the socket's ``history`` answer
     and the app API's (saas/app_api)."""
@@ -83,14 +79,14 @@ def history(visitor: Visitor, after_seq: int) -> dict:
 
 @socket_event(VISITOR, HistoryRequest)
 def on_history(identity: SocketIdentity, request: HistoryRequest):
-    return history(_visitor(identity), request.after_seq)
+    return history(visitor_of(identity), request.after_seq)
 
 
 @socket_event(VISITOR, StartConversation, limit=event_limits.MESSAGES)
 def on_start(identity: SocketIdentity, request: StartConversation):
     session = tenant_session()
     conversation, outcome = routing.open_conversation(
-        session, _visitor(identity), department_id=request.department_id, prechat=request.prechat)
+        session, visitor_of(identity), department_id=request.department_id, prechat=request.prechat)
     broadcast.outcome(identity.tenant, session, outcome)
     return {"conversation": conversation_dict(conversation), "state": broadcast.visitor_state(session, conversation)}
 
@@ -99,7 +95,8 @@ def on_start(identity: SocketIdentity, request: StartConversation):
 def on_send(identity: SocketIdentity, request: VisitorSend):
     session = tenant_session()
     posted, outcome = routing.visitor_says(
-        session, _visitor(identity), client_id=request.client_id, body=request.body,
+        # The visitor's id: their row is read with its lock, not in a statement of its own.
+        session, identity.subject_id, client_id=request.client_id, body=request.body,
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
     )
     broadcast.outcome(identity.tenant, session, outcome)
@@ -109,16 +106,16 @@ def on_send(identity: SocketIdentity, request: VisitorSend):
 @socket_event(VISITOR, Empty)
 def on_request_human(identity: SocketIdentity, _request: Empty):
     session = tenant_session()
-    outcome = routing.request_human(session, _visitor(identity))
+    outcome = routing.request_human(session, visitor_of(identity))
     broadcast.outcome(identity.tenant, session, outcome)
-    conversation = conversations.latest_for_visitor(session, _visitor(identity))
+    conversation = conversations.latest_for_visitor(session, visitor_of(identity))
     return {"state": broadcast.visitor_state(session, conversation)}
 
 
 @socket_event(VISITOR, RateAnswer)
 def on_rate(identity: SocketIdentity, request: RateAnswer):
     session = tenant_session()
-    conversation = conversations.latest_for_visitor(session, _visitor(identity))
+    conversation = conversations.latest_for_visitor(session, visitor_of(identity))
     if conversation is None:
         return {"rated": None}
     turn = bot.rate(session, conversation, request.turn_id, request.rating)

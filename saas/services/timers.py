@@ -50,12 +50,21 @@ def add(session: Session, conversation_id: int, kind: str, seconds: float) -> Co
     return timer
 
 
+def _cancel_where(session: Session, *criteria) -> None:
+    session.execute(update(ConversationTimer).where(*criteria, *_pending()).values(cancelled_at=utcnow()),
+                    execution_options={"synchronize_session": False})
+
+
 def cancel(session: Session, conversation_id: int, *kinds: str) -> None:
     """Cancel the conversation's pending timers of ``kinds`` (none given: all of them)."""
-    query = update(ConversationTimer).where(ConversationTimer.conversation_id == conversation_id, *_pending())
+    _cancel_where(session, ConversationTimer.conversation_id == conversation_id,
+                  *([ConversationTimer.kind.in_(kinds)] if kinds else []))
+
+
+def cancel_everywhere(session: Session, *kinds: str) -> None:
+    """Cancel every conversation's pending timers of ``kinds`` (none given: nothing)."""
     if kinds:
-        query = query.where(ConversationTimer.kind.in_(kinds))
-    session.execute(query.values(cancelled_at=utcnow()), execution_options={"synchronize_session": False})
+        _cancel_where(session, ConversationTimer.kind.in_(kinds))
 
 
 def claim(session: Session, timer_id: int, now: datetime) -> ConversationTimer | None:
