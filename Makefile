@@ -38,16 +38,19 @@ test: install
 # Languages (README "Languages"): extract every msgid (Python, Jinja, the JS modules' t('…')) into
 # saas/translations/messages.pot, merge it into each language's messages.po and compile the .mo files
 # the app reads. Translate the new, empty msgstrs in the .po files, then run it again. All are committed.
+# A service refusal's message (the second argument of ServiceError and its subclasses) is a msgid too.
+ERROR_KEYWORDS := $(foreach error,ServiceError Invalid NotFound Forbidden Conflict RateLimited ReportError \
+	TooLarge BadToken Unauthenticated,-k $(error):2)
 translations: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 -k t -k N_ --no-wrap --sort-by-file \
-		--project Switchboard -o saas/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 -k t -k N_ -k NP_:1c,2 $(ERROR_KEYWORDS) \
+		--no-wrap --sort-by-file --project Switchboard -o saas/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i saas/translations/messages.pot -d saas/translations --no-wrap --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d saas/translations --statistics
 
 # Benchmarks write bench/results/*.json and *.md; the semantic extra is installed for them.
 # load.py needs PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379, database 7) for its pg targets.
 bench: install
-	$(PY) -m pip install --quiet -e '.[semantic]'
+	$(PY) -m pip install --quiet -e '.[semantic,bench]'
 	$(PY) bench/bot_quality.py
 	$(PY) bench/statements.py
 	$(PY) bench/load.py

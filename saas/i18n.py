@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from tenants import has_tenant, tenant_session
 
+from .msgids import NP_, ContextMsgid, Label, N_  # noqa: F401 (re-exported: the usual import)
 from .services import languages
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -41,9 +42,17 @@ def request_language() -> str:
     if not has_request_context():
         return languages.DEFAULT_LANGUAGE
     if "switchboard_language" not in g:
-        user = current_user if current_user.is_authenticated else None
         if has_tenant():
-            g.switchboard_language = languages.staff_language(tenant_session(), user, browser_languages())
+            session = tenant_session()
+            user = current_user if current_user.is_authenticated else None
+            if not session.is_active:
+                # Asked for a refusal's message after a failed flush, before its rollback: no read
+                # is possible now, so the profile or the browser decides, this once.
+                return languages.best_language([user.language] if user and user.language else browser_languages())
+            # Asked, perhaps, for a refusal's message while a form's row is pending: reading the
+            # settings must not flush that row.
+            with session.no_autoflush:
+                g.switchboard_language = languages.staff_language(session, user, browser_languages())
         else:
             g.switchboard_language = languages.best_language(browser_languages())
     return g.switchboard_language
@@ -67,23 +76,26 @@ def _script_msgids() -> tuple[str, ...]:
                  if message.id and any(path.endswith(".js") for path, _line in message.locations))
 
 
-def N_(msgid: str) -> str:
-    """Marks a msgid for the catalogue where the text is stored or compared in English and
-    translated only when shown (``translate``)."""
-    return msgid
-
-
 @functools.cache
 def _catalogue(language: str) -> Translations:
     return Translations.load(str(TRANSLATIONS), [BABEL_LOCALES[language]])
 
 
-def translate(language: str | None, msgid: str) -> str:
+def translate(language: str | None, msgid: str, **values) -> str:
     """One catalogue string in a given language (a visitor's, not this request's), English for
-    no or an unknown language: what the widget shows from the server outside its own texts."""
-    if language not in BABEL_LOCALES or language == languages.DEFAULT_LANGUAGE:
-        return msgid
-    return _catalogue(language).gettext(msgid)
+    no or an unknown language: what the widget shows from the server outside its own texts. With
+    ``values``, its ``%(name)s`` placeholders are filled (``Label`` values translated too); without,
+    a ``%`` in the text is left alone."""
+    if language in BABEL_LOCALES and language != languages.DEFAULT_LANGUAGE:
+        catalogue = _catalogue(language)
+        text = (catalogue.pgettext(msgid.context, msgid) if isinstance(msgid, ContextMsgid)
+                else catalogue.gettext(msgid))
+    else:
+        text = msgid
+    if not values:
+        return text
+    return text % {name: translate(language, value) if isinstance(value, Label) else value
+                   for name, value in values.items()}
 
 
 @functools.cache

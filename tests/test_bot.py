@@ -18,7 +18,7 @@ SAMPLE_KB = Path(__file__).resolve().parent.parent / "bench" / "data" / "kb_samp
 
 def _with_sample_kb(app, tenant) -> int:
     with app.app_context(), tenant_context(tenant.ref):
-        return knowledge_base.import_csv(tenant_session(), SAMPLE_KB.read_bytes())
+        return knowledge_base.import_csv(tenant_session(), SAMPLE_KB.read_bytes()).added
 
 
 def _entry_id(app, tenant, question: str) -> int:
@@ -178,7 +178,7 @@ def test_a_csv_with_bad_rows_reports_each_line_and_imports_nothing(app, make_ten
         assert exported.splitlines() == ["question,phrasings,answer,category,department,enabled"]
         assert knowledge_base.import_csv(session, data.replace(b",x,No question", b"Q,x,No question")
                                          .replace(b"No answer,,,", b"No answer,,A,")
-                                         .replace(b"Nowhere", b"").replace(b"maybe", b"false")) == 6
+                                         .replace(b"Nowhere", b"").replace(b"maybe", b"false")).added == 6
         assert len(knowledge_base.export_csv(session).splitlines()) == 7
 
 
@@ -244,7 +244,7 @@ def test_exported_cells_never_run_as_spreadsheet_formulas_and_round_trip_exactly
         assert cells[:4] == ["'=HYPERLINK(\"http://evil.test\")", "'-1+1|@me", "'+ plus is fine", "'=cmd"]
         with tenant_context(target.ref):
             session = tenant_session()
-            assert knowledge_base.import_csv(session, exported.encode()) == 1
+            assert knowledge_base.import_csv(session, exported.encode()).added == 1
             entry = session.scalars(select(KnowledgeEntry)).one()
             assert (entry.question, entry.phrasings, entry.category) == ("=HYPERLINK(\"http://evil.test\")",
                                                                          ["-1+1", "@me"], "=cmd")

@@ -7,11 +7,13 @@ import hmac
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
 from jsonschema import Draft202012Validator
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
+from sqlalchemy.engine import Engine
 
 from saas.models import AppKey, Conversation, Message, OutboundDelivery, Visitor
 from saas.services import app_channel, identity, issued_secrets
@@ -176,6 +178,39 @@ def test_calls_without_a_valid_key_or_token_of_this_tenant_are_refused(app, serv
         issued_secrets.revoke(session, AppKey, app_channel.authenticate(session, setup["key"]).id)
     refused(401, "bad_app_key", key=setup["key"], token=token)
     assert _count(app, tenant, Message) == 0 and _count(app, other, Message) == 0
+
+
+def test_a_read_commits_nothing_but_the_key_s_use_noted_once_a_minute(app, make_tenant):
+    tenant = make_tenant(agents=0)
+    setup = _setup(app, tenant)
+    http, base = app.test_client(), f"/api/app/v1/t/{tenant.slug}"
+    started = http.post(f"{base}/session", headers={"X-App-Key": setup["key"]},
+                        json={"user_id": "user-7", "user_hash": _user_hash(setup["secret"], "user-7")})
+    headers = {"X-App-Key": setup["key"], "Authorization": f"Bearer {started.get_json()['token']}"}
+
+    def key_last_used():
+        with app.app_context(), tenant_context(tenant.ref):
+            return tenant_session().scalar(select(AppKey.last_used_at))
+
+    commits = []
+
+    def count(_connection):
+        commits.append(1)
+
+    event.listen(Engine, "commit", count)
+    try:
+        assert http.get(f"{base}/messages", headers=headers).status_code == 200
+        assert commits == []  # the key's use is already noted this minute
+        noted_earlier = key_last_used() - timedelta(minutes=2)
+        with app.app_context(), tenant_context(tenant.ref):
+            session = tenant_session()
+            session.execute(update(AppKey).values(last_used_at=noted_earlier))
+            session.commit()
+        commits.clear()
+        assert http.get(f"{base}/messages", headers=headers).status_code == 200
+        assert len(commits) == 1 and key_last_used() > noted_earlier
+    finally:
+        event.remove(Engine, "commit", count)
 
 
 def test_bad_input_gets_a_clear_4xx_and_stores_nothing(app, server, api, make_tenant):

@@ -231,7 +231,7 @@ def test_csv_import_adds_every_row(server, app, team):
                    ("Do you ship abroad?", "", "Yes.\nTo <b>most</b> countries.", "Shipping", "", "false"),
                    ("Can I pay by card?", "credit card", "Yes<script>alert(1)</script>", "", "", "yes"))
     response = _upload(http, server, team, content)
-    assert response.status_code == 200 and "Imported 3 entries." in response.text
+    assert response.status_code == 200 and "Imported 3 entries: 3 added, 0 updated, 0 unchanged." in response.text
     entries = _entries(app, team)
     assert [e["question"] for e in entries] == ["What are your prices?", "Do you ship abroad?", "Can I pay by card?"]
     assert entries[0]["phrasings"] == ["how much", "cost"] and entries[0]["department_id"] is not None
@@ -239,6 +239,32 @@ def test_csv_import_adds_every_row(server, app, team):
     assert entries[1]["enabled"] is False and entries[1]["answer"] == "Yes.\nTo <b>most</b> countries."
     assert entries[2]["answer"] == "Yes" and entries[2]["phrasings"] == ["credit card"]
     assert _version(app, team) > before
+
+
+def test_importing_a_file_again_updates_entries_by_question_instead_of_duplicating(server, app, team):
+    http = _admin(server, team)
+    columns = ("question", "phrasings", "answer", "enabled")
+    first = _csv(columns, ("Do you ship abroad?", "international", "Yes.", "true"),
+                 ("Can I pay by card?", "credit card", "Yes.", "true"))
+    assert "Imported 2 entries: 2 added, 0 updated, 0 unchanged." in _upload(http, server, team, first).text
+    version = _version(app, team)
+    assert "Imported 2 entries: 0 added, 0 updated, 2 unchanged." in _upload(http, server, team, first).text
+    assert len(_entries(app, team)) == 2 and _version(app, team) == version  # nothing to re-index
+
+    # Matched ignoring case; the columns a file leaves out (phrasings, enabled) keep their values.
+    changed = _csv(("question", "answer"), ("DO YOU SHIP ABROAD?", "Yes, to 40 countries."),
+                   ("Can I pay by card?", "Yes."), ("Do you take returns?", "Within 30 days."))
+    assert "Imported 3 entries: 1 added, 1 updated, 1 unchanged." in _upload(http, server, team, changed).text
+    entries = _entries(app, team)
+    assert [(e["question"], e["phrasings"], e["answer"]) for e in entries] == [
+        ("DO YOU SHIP ABROAD?", ["international"], "Yes, to 40 countries."),
+        ("Can I pay by card?", ["credit card"], "Yes."), ("Do you take returns?", [], "Within 30 days.")]
+    assert _version(app, team) > version
+
+    twice = _csv(("question", "answer"), ("New question", "One."), ("new  question", "Two."))  # line 3
+    refused = _upload(http, server, team, twice)
+    assert refused.status_code == 400 and "Line 3: The same question as line 2." in refused.text
+    assert len(_entries(app, team)) == 3
 
 
 def test_csv_import_with_bad_rows_imports_nothing_and_lists_each_line(server, app, team):
@@ -328,7 +354,7 @@ def test_export_round_trips_into_another_tenant(server, app, make_tenant, team):
     _department(app, other, "sales")  # departments match by name, whatever the case
     other_http = _admin(server, other)
     imported = _upload(other_http, server, other, exported.content)
-    assert imported.status_code == 200 and "Imported 3 entries." in imported.text
+    assert imported.status_code == 200 and "Imported 3 entries: 3 added, 0 updated, 0 unchanged." in imported.text
 
     def comparable(entries):
         return [{k: e[k] for k in ("question", "phrasings", "answer", "category", "enabled")}

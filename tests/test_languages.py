@@ -28,27 +28,56 @@ def _read_po(path: Path):
         return read_po(f)
 
 
+def _hashable(text):
+    """A message's id or string: a text, or (plural forms, ``ngettext``) a list of them."""
+    return text if isinstance(text, str) else tuple(text)
+
+
+def _translated(message) -> bool:
+    return bool(message.string) if isinstance(message.string, str) else all(message.string)
+
+
 # --- the catalogues ---------------------------------------------------------------------------
 
 def test_every_msgid_has_a_chinese_translation():
     catalog = _read_po(CATALOGUE / "messages.po")
     messages = [m for m in catalog if m.id]
     assert len(messages) > 100
-    assert [m.id for m in messages if not m.string] == []
+    assert [m.id for m in messages if not _translated(m)] == []
     assert [m.id for m in messages if m.fuzzy] == []  # pybabel compile would leave them out
+
+
+def test_every_translation_keeps_its_msgid_s_placeholders():
+    """A refusal's or a page's ``%(name)s`` (Python, Jinja) and a script's ``{name}`` are filled by
+    name: a translation missing one, or with a stray ``%``, would fail when shown."""
+    placeholders = re.compile(r"%\((\w+)\)[sdr]|\{(\w+)\}")
+    wrong = []
+    for message in _read_po(CATALOGUE / "messages.po"):
+        if not message.id:
+            continue
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        strings = [message.string] if isinstance(message.string, str) else message.string
+        expected = set(placeholders.findall(msgid))
+        for text in strings:
+            stray = "python-format" in message.flags and re.search(r"%(?!\(\w+\)[sdr])", text)
+            if set(placeholders.findall(text)) != expected or stray:
+                wrong.append((msgid, text))
+    assert wrong == []
 
 
 def test_the_compiled_catalogue_is_up_to_date_with_the_po():
     with open(CATALOGUE / "messages.mo", "rb") as f:
         # read_mo leaves a message's context (msgctxt) as bytes
-        compiled = {(m.context and m.context.decode(), m.id): m.string for m in read_mo(f) if m.id}
-    written = {(m.context, m.id): m.string for m in _read_po(CATALOGUE / "messages.po") if m.id}
+        compiled = {(m.context and m.context.decode(), _hashable(m.id)): _hashable(m.string)
+                    for m in read_mo(f) if m.id}
+    written = {(m.context, _hashable(m.id)): _hashable(m.string) for m in _read_po(CATALOGUE / "messages.po") if m.id}
     assert compiled == written, "run `make translations`"
 
 
 def test_the_template_and_the_catalogue_have_the_same_msgids():
-    template = {m.id for m in _read_po(i18n.TRANSLATIONS / "messages.pot") if m.id}
-    assert template == {m.id for m in _read_po(CATALOGUE / "messages.po") if m.id}, "run `make translations`"
+    template = {(m.context, _hashable(m.id)) for m in _read_po(i18n.TRANSLATIONS / "messages.pot") if m.id}
+    catalogue = {(m.context, _hashable(m.id)) for m in _read_po(CATALOGUE / "messages.po") if m.id}
+    assert template == catalogue, "run `make translations`"
 
 
 def test_script_texts_are_the_javascript_msgids_translated():

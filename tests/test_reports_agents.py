@@ -204,8 +204,8 @@ def test_board_and_report_pages_are_for_admins_of_this_tenant_only(server, app, 
         if path != "/bot":  # links between the agent pages keep the channel
             assert "granularity=day&amp;channel=app" in page.text, path
     bot_page = owner_http.get(base + "/bot?from=2026-03-10&to=2026-03-10", timeout=TIMEOUT).text
-    assert '<tr><th scope="row">web</th><td class="num">2</td>' in bot_page
-    assert '<tr><th scope="row">app</th><td class="num">1</td>' in bot_page
+    assert '<tr><th scope="row">Website</th><td class="num">2</td>' in bot_page  # channels by their names
+    assert '<tr><th scope="row">App</th><td class="num">1</td>' in bot_page
     assert owner_http.get(base + "/agents/999999", timeout=TIMEOUT).status_code == 404
     assert owner_http.get(base + f"/agents/{other.owner.id + 10_000}", timeout=TIMEOUT).status_code == 404
     assert requests.get(base + "/agents", allow_redirects=False, timeout=TIMEOUT).status_code == 302

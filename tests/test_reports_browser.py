@@ -32,8 +32,8 @@ def test_build_chart_save_and_export(app, backend, server, make_tenant, page_for
     page.wait_for_selector(".chart[data-drawn] .main-svg")
     assert "f.source_kind=search" in page.url
     cells = page.locator(".report-table tbody tr").all_inner_texts()
-    assert [" ".join(cell.split()) for cell in cells] == ["web 2"]
-    assert page.locator(".chart .xtick text").all_text_contents() == ["web"]
+    assert [" ".join(cell.split()) for cell in cells] == ["Website 2"]  # the channel by its name
+    assert page.locator(".chart .xtick text").all_text_contents() == ["Website"]
 
     page.fill("input[name=name]", "Search chats by channel")
     page.click("text=Save report")

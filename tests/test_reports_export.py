@@ -1,6 +1,7 @@
 """Exports: CSV and XLSX read back equal the report on screen, formula cells are defused, the job
 runs through the queue (a real RQ worker on PostgreSQL) with progress, and files stay in their tenant."""
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 from openpyxl import load_workbook
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from saas.models import VisitSession
+from saas.models import AuditEvent, VisitSession
 from saas.services.reports import exports, sources
 from saas.services.reports import period as periods
 from tenants import tenant_context, tenant_session
@@ -121,6 +123,13 @@ def test_export_over_http_with_progress_download_and_tenant_walls(app, backend, 
     assert download.status_code == 200 and download.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in download.headers["Content-Disposition"]
     assert download.text.splitlines()[-1].startswith("Total,3,5,8,3,")
+    with app.app_context(), tenant_context(shop.ref):
+        audited = list(tenant_session().scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    [requested, downloaded] = [e for e in audited if e.kind in ("export_requested", "export_downloaded")]
+    assert (requested.kind, requested.actor_id, requested.address) == ("export_requested", shop.owner.id, "127.0.0.1")
+    assert requested.target == f"report export {public_id} (sources, csv)"
+    assert json.loads(requested.detail)["dimension"] == "utm_campaign"
+    assert downloaded.kind == "export_downloaded" and public_id in downloaded.target
 
     # An agent of the tenant, and an admin of another tenant, get nothing.
     agent_http = login(server.url, other.slug, other.agents[0].email, other.agents[0].password)

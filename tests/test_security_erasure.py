@@ -4,6 +4,7 @@ Dropping a tenant removes its schema (or file), its files and its exports."""
 import re
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -87,7 +88,55 @@ def test_an_admin_erases_a_visitor_and_the_conversation_stays_anonymised(server,
     again = clients.visitor(server, tenant, token=visitor.token)
     assert again.history()["conversation"] is None
     transcript = admin.call("conversation:open", {"conversation_id": conversation_id})
-    assert MARK not in str(transcript) and "555" not in str(transcript)
+    # The phone number as written, not a bare "555", which a random hex message id can contain.
+    assert MARK not in str(transcript) and "555-0199" not in str(transcript) and "555 0199" not in str(transcript)
+
+
+@pytest.mark.browser
+def test_an_owner_erases_from_the_console_panel_after_confirming_and_agents_have_no_button(
+        server, app, make_tenant, clients, page_for):
+    from playwright.sync_api import expect
+
+    from tests.accessibility import axe_violations, describe
+    from tests.conftest import browser_log_in
+
+    tenant = make_tenant(agents=1)
+    owner, agent = page_for(), page_for()
+    for page, person in ((owner, tenant.owner), (agent, tenant.agents[0])):
+        browser_log_in(page, server, tenant, person)
+        expect(page.locator("#connection")).to_have_text("Live")
+    visitor = clients.visitor(server, tenant)
+    assert visitor.send(f"Hello, I am {MARK}")["ok"]
+    for page in (owner, agent):
+        page.locator(".conversation-item").first.click()
+        expect(page.locator("#visitor-panel")).to_be_visible()
+    expect(agent.locator("#visitor-contact")).to_be_visible()
+    assert agent.locator("#visitor-erase, #visitor-erase-ask").count() == 0
+
+    ask = owner.locator("#visitor-erase-ask")
+    expect(ask).to_have_text("Erase personal data")
+    ask.click()
+    expect(owner.locator("#visitor-erase-confirm")).to_be_visible()
+    expect(owner.locator("#visitor-erase-no")).to_be_focused()
+    violations = axe_violations(owner, "#visitor-erase")
+    assert not violations, describe(violations)
+    owner.locator("#visitor-erase-no").click()  # cancelled: nothing happens
+    expect(ask).to_be_visible()
+    ask.click()
+    owner.locator("#visitor-erase-yes").click()
+    expect(owner.locator("#notice")).to_have_text("Personal data erased.")
+    expect(owner.locator("#visitor-heading")).to_have_text("Erased visitor")  # the conversation, anonymised
+    expect(agent.locator("#visitor-heading")).to_have_text("Erased visitor")  # told by visitor:updated
+
+    from saas.models import AuditEvent, Message
+    from tenants import tenant_context, tenant_session
+
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        assert [m.body for m in session.scalars(select(Message).where(Message.sender_type == "visitor"))] == [
+            "[erased]"]
+        erasures = session.scalars(select(AuditEvent).where(AuditEvent.kind == "visitor_erased"))
+        assert [e.actor_id for e in erasures] == [tenant.owner.id]
 
 
 def test_erasure_from_the_admin_page(server, app, make_tenant, clients):

@@ -1,4 +1,7 @@
 """Team management (Flask-Admin) under /t/<slug>/admin/manage/: who may change whom."""
+import re
+from urllib.parse import urljoin
+
 import pytest
 import requests
 from sqlalchemy import select
@@ -38,6 +41,15 @@ def test_owner_sees_the_team_and_changes_an_agents_role_and_name(server, app, te
     _edit(http, server, team, agent.id, display_name="Ada Admin", role="admin")
     stored = _stored(app, team, agent.id)
     assert (stored.display_name, stored.role) == ("Ada Admin", "admin")
+
+
+def test_the_brand_link_leads_to_this_workspaces_admin_screens(server, team):
+    http = login(server.url, team.slug, team.owner.email, team.owner.password)
+    page = http.get(f"{server.url}/t/{team.slug}/admin/manage/knowledge/")
+    [brand] = re.findall(r'<a class="navbar-brand" href="([^"]+)"', page.text)
+    assert brand == f"/t/{team.slug}/admin/manage/"
+    home = http.get(urljoin(page.url, brand))
+    assert home.status_code == 200 and home.url == f"{server.url}/t/{team.slug}/admin/manage/team/"
 
 
 def test_a_switched_off_account_can_no_longer_log_in(server, app, team):

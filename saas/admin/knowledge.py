@@ -12,7 +12,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEmpty, IntEqualFilter
 from flask_admin.form import BaseForm
 from flask_admin.helpers import is_form_submitted
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
@@ -199,7 +199,7 @@ class KnowledgeView(AdminsOnly, ModelView):
                 data = upload.stream.read(MAX_IMPORT_BYTES + 1)  # enough to tell "too large"
                 try:
                     learning.check_admin(session, current_user)
-                    count = knowledge_base.import_csv(session, data)
+                    result = knowledge_base.import_csv(session, data)
                 except ImportRefused as exc:
                     session.rollback()
                     problems, status = exc.problems, exc.status
@@ -207,7 +207,11 @@ class KnowledgeView(AdminsOnly, ModelView):
                     session.rollback()
                     error, status = exc.message, exc.status
                 else:
-                    flash(f"Imported {count} {'entry' if count == 1 else 'entries'}.", "success")
+                    flash(ngettext(
+                        "Imported %(num)s entry: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
+                        "Imported %(num)s entries: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
+                        result.rows, added=result.added, updated=result.updated, unchanged=result.unchanged),
+                          "success")
                     return redirect(self.get_url(".index_view"))
         return self.render("admin/manage/knowledge_import.html", problems=problems, error=error,
                            columns=CSV_COLUMNS, max_mb=MAX_IMPORT_BYTES // 1024 // 1024), status

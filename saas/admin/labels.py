@@ -3,10 +3,7 @@ so a field reads the same on every screen, and a view overrides it where its fie
 narrower. Flask-Admin takes a form field's label from ``column_labels`` unless ``form_args`` gives one."""
 from flask_babel import lazy_gettext, lazy_pgettext
 
-from ..i18n import N_
-from ..models import ADMIN, AGENT, OWNER
-
-ROLE_LABELS = {OWNER: N_("Owner"), ADMIN: N_("Admin"), AGENT: N_("Agent")}
+from ..i18n import ContextMsgid
 
 _SHARED = {
     # A person's name and a thing's read differently in Chinese.
@@ -26,6 +23,10 @@ def shared_labels(**overrides) -> dict:
 
 
 def translated_choices(labels: dict, keys=None) -> list[tuple[str, object]]:
-    """``(key, label)`` choices from a service's ``N_``-marked labels (in ``keys`` order when given),
-    each label translated when the form or list is drawn."""
-    return [(key, lazy_gettext(labels[key])) for key in (labels if keys is None else keys)]
+    """``(key, label)`` choices from a service's ``N_``- or ``NP_``-marked labels (in ``keys`` order
+    when given), each label translated when the form or list is drawn."""
+    return [(key, _lazy(labels[key])) for key in (labels if keys is None else keys)]
+
+
+def _lazy(label: str):
+    return lazy_pgettext(label.context, label) if isinstance(label, ContextMsgid) else lazy_gettext(label)

@@ -13,12 +13,14 @@ from wtforms import SelectMultipleField
 
 from tenants import tenant_session
 
+from ..i18n import translated
 from ..models import ChannelMode, Department, DepartmentMember, User
 from ..models.reception import CHANNELS, PRECHAT_FIELDS, RECEPTION_MODES
 from ..services import reception as reception_service
+from ..services.accounts import ROLE_LABELS
 from ..services import reception_settings as rules
 from .access import AdminsOnly, RefillsQueues, SettingsFormView, enforce, refill_queues
-from .labels import ROLE_LABELS, shared_labels, translated_choices
+from .labels import shared_labels, translated_choices
 
 MODE_CHOICES = translated_choices(rules.MODE_LABELS, RECEPTION_MODES)
 INHERIT = lazy_gettext("Inherit (channel or workspace mode)")
@@ -37,10 +39,10 @@ class MembersField(SelectMultipleField):
 def _member_choices(session) -> list[tuple[int, str]]:
     people = session.scalars(select(User).order_by(User.display_name, User.id))
     return [(user.id, gettext("%(name)s (%(email)s, %(role)s)", name=user.display_name, email=user.email,
-                              role=gettext(ROLE_LABELS[user.role]))
+                              role=translated(ROLE_LABELS[user.role]))
              if user.is_enabled else
              gettext("%(name)s (%(email)s, %(role)s, switched off)", name=user.display_name, email=user.email,
-                     role=gettext(ROLE_LABELS[user.role])))
+                     role=translated(ROLE_LABELS[user.role])))
             for user in people]
 
 

@@ -20,7 +20,7 @@ from . import (
     widget_look,
 )
 from .access import AdminsOnly, RefillsQueues, RequestTenantSession, enforce
-from .labels import ROLE_LABELS, shared_labels, translated_choices
+from .labels import shared_labels, translated_choices
 
 
 class ManageHome(AdminsOnly, AdminIndexView):
@@ -40,8 +40,8 @@ class TeamView(AdminsOnly, RefillsQueues, ModelView):
     column_searchable_list = ("display_name", "email")
     column_filters = ("role", "is_enabled", "presence")
     form_columns = ("display_name", "role", "is_enabled", "max_concurrent")
-    column_choices = {"role": translated_choices(ROLE_LABELS)}
-    form_choices = {"role": translated_choices(ROLE_LABELS)}
+    column_choices = {"role": translated_choices(accounts.ROLE_LABELS)}
+    form_choices = {"role": translated_choices(accounts.ROLE_LABELS)}
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-key", "resetlink.for_member", title=lazy_gettext("Password reset link"),
                                                       id_arg="user_id")]
     form_args = {"max_concurrent": {

@@ -13,10 +13,9 @@ from tenants import TenantRef, current_tenant, tenant_session
 from ..extensions import csrf
 from ..file_responses import json_errors
 from ..models import Visitor
-from ..realtime.guard import _validation_message
 from ..services import app_channel, visitors
 from ..services.attachments import TooLarge
-from ..services.errors import Invalid, ServiceError
+from ..services.errors import Invalid, ServiceError, validation_message
 from . import bp
 
 APP_KEY_HEADER = "X-App-Key"
@@ -47,7 +46,7 @@ def _validated(model: type[BaseModel], parse):
     try:
         return parse(model)
     except ValidationError as exc:
-        raise Invalid("invalid_payload", _validation_message(exc)) from exc
+        raise Invalid("invalid_payload", validation_message(exc)) from exc
 
 
 def _body(model: type[BaseModel]) -> BaseModel:
@@ -55,7 +54,7 @@ def _body(model: type[BaseModel]) -> BaseModel:
     try:
         raw = request.get_data(cache=False)
     except RequestEntityTooLarge as exc:
-        raise TooLarge("body_too_large", f"A request body is at most {_max_body_bytes()} bytes.") from exc
+        raise TooLarge("body_too_large", "A request body is at most %(limit)s bytes.", limit=_max_body_bytes()) from exc
     return _validated(model, lambda m: m.model_validate_json(raw or b"{}"))
 
 
@@ -89,8 +88,7 @@ def operation(**declared):
         def endpoint():
             # ``tenants.web`` has entered the tenant of the URL's /t/<tenant_slug>, or answered 404.
             tenant_ref = current_tenant._get_current_object()
-            session = tenant_session()
-            app_channel.authenticate(session, request.headers.get(APP_KEY_HEADER))
+            app_channel.authenticate(tenant_session(), request.headers.get(APP_KEY_HEADER))
             arguments = {}
             if spec.as_user:
                 arguments["user"] = _user(tenant_ref)
@@ -98,7 +96,6 @@ def operation(**declared):
                 arguments["body"] = _body(spec.body)
             if spec.query is not None:
                 arguments["query"] = _query(spec.query)
-            session.commit()  # the key's last use, noted by authenticate
             return view(tenant_ref, **arguments)
 
         OPERATIONS.append(spec)

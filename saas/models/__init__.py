@@ -10,6 +10,8 @@ from .base import TenantModel, utcnow
 from .conversations import Conversation, Message, ReadMarker, Visitor
 from .knowledge import BotTurn, KnowledgeEntry, KnowledgeVersion
 from .reports import ReportExport, SavedReport
+from .settings_versions import SettingsVersion
+from . import rollups  # noqa: F401  (the report rollup tables join the tenant metadata)
 from .languages import LanguageSettings, TranslatedText
 from .visits import Invitation, InvitationRule, PageView, VisitorSettings, VisitSession
 from .widget_look import WidgetLook
@@ -28,5 +30,5 @@ __all__ = [
     "CannedReply", "ConversationRating", "RatingSettings",
     "KnowledgeVersion", "ChannelMode", "Conversation",
     "ConversationEvent", "Department", "DepartmentMember", "Invite", "Message", "ReadMarker",
-    "ReceptionSettings", "TenantModel", "User", "Visitor", "utcnow", "WidgetLook",
+    "ReceptionSettings", "SettingsVersion", "TenantModel", "User", "Visitor", "utcnow", "WidgetLook",
 ]

@@ -7,11 +7,14 @@ from sqlalchemy import select
 from tenants import registry, tenant_context, tenant_session
 
 from ..extensions import socketio
+from ..i18n import request_language
 from ..models import ROLES, Department, DepartmentMember, User
 from ..security import origins
 from ..services import conversations, presence, routing
 from . import broadcast, engagement, rooms
-from .guard import SocketIdentity, current_identity, refuse_connection, remember, socket_event
+from .guard import (
+    SocketIdentity, agent_of, current_identity, refuse_connection, remember, remember_language, socket_event,
+)
 from .payloads import (
     AgentSend, ConversationRef, Empty, PresenceChange, ReadUpTo, Transfer, agent_dict, conversation_dict,
     message_dict,
@@ -37,6 +40,7 @@ def on_connect(auth=None):
             refuse_connection("unauthorized", "Log in to this workspace first.")
         remember(SocketIdentity(AGENT, tenant, current_user.id, current_user.role,
                                 session_epoch=current_user.session_epoch))
+        remember_language(request_language())
         if auth.get("watch") == "board":
             return  # the real-time board page only watches: it does not put its viewer on duty
         join_room(rooms.agents(tenant))
@@ -71,14 +75,10 @@ def on_disconnect(*_reason):
                                        last_of)
 
 
-def _agent(identity: SocketIdentity) -> User:
-    return tenant_session().get(User, identity.subject_id)
-
-
 @socket_event(AGENT, roles=ROLES)
 def on_list(identity: SocketIdentity):
     session = tenant_session()
-    rows = conversations.inbox(session, _agent(identity))
+    rows = conversations.inbox(session, agent_of(identity))
     return {"conversations": [conversation_dict(r.conversation, r.last_message, r.unread) for r in rows]}
 
 
@@ -112,7 +112,7 @@ def on_open(identity: SocketIdentity, request: ConversationRef):
 def on_send(identity: SocketIdentity, request: AgentSend):
     session = tenant_session()
     posted, outcome = routing.agent_reply(
-        session, _agent(identity), request.conversation_id, client_id=request.client_id, body=request.body,
+        session, agent_of(identity), request.conversation_id, client_id=request.client_id, body=request.body,
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
     )
     broadcast.outcome(identity.tenant, session, outcome)
@@ -123,7 +123,7 @@ def on_send(identity: SocketIdentity, request: AgentSend):
 def on_read(identity: SocketIdentity, request: ReadUpTo):
     session = tenant_session()
     conversation = conversations.get_conversation(session, request.conversation_id)
-    last_read_seq = conversations.mark_read(session, _agent(identity), conversation, request.seq)
+    last_read_seq = conversations.mark_read(session, agent_of(identity), conversation, request.seq)
     engagement.agents_read(identity.tenant, conversation)
     return {"last_read_seq": last_read_seq}
 
@@ -131,7 +131,7 @@ def on_read(identity: SocketIdentity, request: ReadUpTo):
 @socket_event(AGENT, PresenceChange, roles=ROLES)
 def on_presence(identity: SocketIdentity, request: PresenceChange):
     session = tenant_session()
-    agent = _agent(identity)
+    agent = agent_of(identity)
     outcome = presence.set_presence(session, agent, request.state)
     broadcast.presence_changed(identity.tenant, agent)
     broadcast.outcome(identity.tenant, session, outcome)
@@ -143,7 +143,7 @@ def _routing_event(action):
 
     def handler(identity: SocketIdentity, request):
         session = tenant_session()
-        broadcast.outcome(identity.tenant, session, action(session, _agent(identity), request))
+        broadcast.outcome(identity.tenant, session, action(session, agent_of(identity), request))
         return {"conversation": conversation_dict(conversations.get_conversation(session, request.conversation_id))}
 
     handler.__name__ = action.__name__

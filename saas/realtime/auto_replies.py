@@ -7,11 +7,10 @@ from sqlalchemy.orm import Session
 from tenants import TenantRef, tenant_session
 
 from ..extensions import socketio
-from ..models import Visitor
 from ..security import event_limits
 from ..services import auto_replies
 from . import broadcast, rooms
-from .guard import SocketIdentity, socket_event
+from .guard import SocketIdentity, socket_event, visitor_of
 from .payloads import SQL_INT_MAX, _Payload, conversation_dict, message_dict
 
 VISITOR = "visitor"
@@ -29,7 +28,7 @@ class LeaveMessage(_Payload):
 def on_leave_message(identity: SocketIdentity, request: LeaveMessage):
     session = tenant_session()
     posted, outcome = auto_replies.leave_message(
-        session, session.get(Visitor, identity.subject_id), name=request.name, email=request.email,
+        session, visitor_of(identity), name=request.name, email=request.email,
         body=request.body, client_id=request.client_id, department_id=request.department_id,
         max_length=current_app.config["MAX_MESSAGE_LENGTH"])
     broadcast.outcome(identity.tenant, session, outcome)

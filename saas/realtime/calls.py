@@ -3,11 +3,11 @@ from pydantic import Field
 
 from tenants import tenant_session
 
-from ..models import ROLES, User
+from ..models import ROLES
 from ..services import calls, tracking
 from . import broadcast, rooms
 from .agent import AGENT
-from .guard import SocketIdentity, socket_event
+from .guard import SocketIdentity, agent_of, socket_event
 from .payloads import SQL_INT_MAX, _Payload
 
 
@@ -22,7 +22,7 @@ class CallLog(_Payload):
 def on_log(identity: SocketIdentity, request: CallLog):
     session = tenant_session()
     visitor = tracking.find_visitor(session, request.visitor_id)
-    agent = session.get(User, identity.subject_id)
+    agent = agent_of(identity)
     event = calls.log_call(session, agent, visitor, request.direction, request.duration_seconds, request.note)
     call = calls.call_dict(event, visitor, agent.display_name)
     broadcast.to_agents(identity.tenant, "call:event", call)

@@ -5,12 +5,12 @@ from pydantic import Field
 
 from tenants import TenantRef, tenant_session
 
-from ..models import ROLES, Conversation, User, Visitor
+from ..models import ROLES, Conversation, Visitor
 from ..security import event_limits
 from ..services import canned_replies, conversations, ratings
 from ..services import typing_and_receipts as signals
 from . import broadcast, rooms
-from .guard import SocketIdentity, socket_event
+from .guard import SocketIdentity, agent_of, socket_event, visitor_of
 from .payloads import SQL_INT_MAX, Empty, _Payload
 
 VISITOR, AGENT = "visitor", "agent"
@@ -56,21 +56,13 @@ class RatingSubmit(_Payload):
     comment: str = Field(default="", max_length=100_000)
 
 
-def _visitor(identity: SocketIdentity) -> Visitor:
-    return tenant_session().get(Visitor, identity.subject_id)
-
-
-def _agent(identity: SocketIdentity) -> User:
-    return tenant_session().get(User, identity.subject_id)
-
-
 # ---------- typing ----------
 
 @socket_event(VISITOR, VisitorTyping, limit=event_limits.TYPING)
 def on_visitor_typing(identity: SocketIdentity, request: VisitorTyping):
     session = tenant_session()
     draft = signals.clean_draft(request.draft, current_app.config["MAX_MESSAGE_LENGTH"])
-    conversation = signals.visitor_typing_conversation(session, _visitor(identity))
+    conversation = signals.visitor_typing_conversation(session, visitor_of(identity))
     broadcast.to_agents(identity.tenant, "typing", {"conversation_id": conversation.id, "from": VISITOR,
                                             "typing": bool(draft), "draft": draft})
     return {}
@@ -82,7 +74,7 @@ def on_agent_typing(identity: SocketIdentity, request: AgentTyping):
     conversation = signals.agent_typing_conversation(session, request.conversation_id)
     # The visitor learns that someone types, never what.
     broadcast.to_visitor(identity.tenant, conversation.visitor, "typing",
-                {"conversation_id": conversation.id, "typing": request.typing, "name": _agent(identity).display_name})
+                {"conversation_id": conversation.id, "typing": request.typing, "name": agent_of(identity).display_name})
     return {}
 
 
@@ -90,7 +82,7 @@ def on_agent_typing(identity: SocketIdentity, request: AgentTyping):
 
 @socket_event(VISITOR, Seen)
 def on_visitor_seen(identity: SocketIdentity, request: Seen):
-    return visitor_seen(identity.tenant, _visitor(identity), request.seq)
+    return visitor_seen(identity.tenant, visitor_of(identity), request.seq)
 
 
 def visitor_seen(tenant: TenantRef, visitor: Visitor, seq: int) -> dict:
@@ -116,20 +108,20 @@ def agents_read(tenant: TenantRef, conversation: Conversation) -> None:
 
 @socket_event(AGENT, Empty, roles=ROLES)
 def on_canned_list(identity: SocketIdentity, _request: Empty):
-    replies = canned_replies.visible_to(tenant_session(), _agent(identity))
+    replies = canned_replies.visible_to(tenant_session(), agent_of(identity))
     return {"replies": [canned_replies.reply_dict(r) for r in replies]}
 
 
 @socket_event(AGENT, CannedSave, roles=ROLES)
 def on_canned_save(identity: SocketIdentity, request: CannedSave):
-    reply = canned_replies.save_personal(tenant_session(), _agent(identity), request.id, shortcut=request.shortcut,
+    reply = canned_replies.save_personal(tenant_session(), agent_of(identity), request.id, shortcut=request.shortcut,
                                          title=request.title, body=request.body)
     return {"reply": canned_replies.reply_dict(reply)}
 
 
 @socket_event(AGENT, CannedRef, roles=ROLES)
 def on_canned_delete(identity: SocketIdentity, request: CannedRef):
-    canned_replies.delete_personal(tenant_session(), _agent(identity), request.id)
+    canned_replies.delete_personal(tenant_session(), agent_of(identity), request.id)
     return {"deleted": request.id}
 
 
@@ -137,7 +129,7 @@ def on_canned_delete(identity: SocketIdentity, request: CannedRef):
 def on_canned_expand(identity: SocketIdentity, request: CannedExpand):
     session = tenant_session()
     conversation = conversations.get_conversation(session, request.conversation_id)
-    reply, text = canned_replies.expand(session, _agent(identity), conversation, request.shortcut)
+    reply, text = canned_replies.expand(session, agent_of(identity), conversation, request.shortcut)
     return {"reply": canned_replies.reply_dict(reply), "text": text}
 
 
@@ -146,13 +138,13 @@ def on_canned_expand(identity: SocketIdentity, request: CannedExpand):
 @socket_event(VISITOR, Empty)
 def on_rating_form(identity: SocketIdentity, _request: Empty):
     session = tenant_session()
-    visitor = _visitor(identity)
+    visitor = visitor_of(identity)
     return ratings.form(session, conversations.latest_for_visitor(session, visitor), visitor.language)
 
 
 @socket_event(VISITOR, RatingSubmit)
 def on_rating_submit(identity: SocketIdentity, request: RatingSubmit):
-    rating = ratings.rate(tenant_session(), _visitor(identity), request.conversation_id, score=request.score,
+    rating = ratings.rate(tenant_session(), visitor_of(identity), request.conversation_id, score=request.score,
                           tags=request.tags, comment=request.comment)
     data = ratings.rating_dict(rating)
     broadcast.to_agents(identity.tenant, "rating:saved", {"conversation_id": rating.conversation_id, "rating": data})
@@ -161,7 +153,7 @@ def on_rating_submit(identity: SocketIdentity, request: RatingSubmit):
 
 @socket_event(AGENT, ConversationOnly, roles=ROLES)
 def on_rating_invite(identity: SocketIdentity, request: ConversationOnly):
-    conversation = ratings.invite(tenant_session(), _agent(identity), request.conversation_id)
+    conversation = ratings.invite(tenant_session(), agent_of(identity), request.conversation_id)
     broadcast.to_visitor(identity.tenant, conversation.visitor, "rating:prompt", {"conversation_id": conversation.id})
     return {"invited_at": conversation.rating_invited_at.isoformat()}
 

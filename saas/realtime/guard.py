@@ -14,10 +14,10 @@ from tenants import TenantRef, tenant_context, tenant_session
 
 from ..extensions import socketio
 from ..i18n import N_, translate
-from ..models import User
+from ..models import User, Visitor
 from ..observability import logs
 from ..security import event_limits
-from ..services.errors import ServiceError
+from ..services.errors import ServiceError, validation_message
 from . import shutdown
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ def remember(identity: SocketIdentity) -> None:
 
 
 def remember_language(language: str) -> None:
-    """The language the widget speaks to this visitor, for the messages of their error acks."""
+    """The language this connection's person reads (the widget's for a visitor, the console's for
+    an agent, as chosen at connect), for the messages of their error acks."""
     session[_LANGUAGE_KEY] = language
 
 
@@ -52,21 +53,25 @@ def current_identity() -> SocketIdentity | None:
     return SocketIdentity(**{**data, "tenant": TenantRef(**data["tenant"])})
 
 
+def visitor_of(identity: SocketIdentity) -> Visitor:
+    return tenant_session().get(Visitor, identity.subject_id)
+
+
+def agent_of(identity: SocketIdentity) -> User:
+    """The agent, or None once their account is gone."""
+    return tenant_session().get(User, identity.subject_id)
+
+
 def refuse_connection(code: str, message: str) -> NoReturn:
     """Refuse a connect; the client gets ``err.data == {code, message}`` (needs both arguments)."""
     raise ConnectionRefusedError(message, {"code": code, "message": message})
 
 
-def error(code: str, message: str) -> dict:
-    """An error ack; a visitor reads its message in their widget's language when the catalogue has
-    it (the fixed refusals do; messages naming values stay English). Agents get English."""
-    return {"ok": False, "error": {"code": code, "message": translate(session.get(_LANGUAGE_KEY), message)}}
-
-
-def _validation_message(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ())) or "payload"
-    return f"{where}: {first.get('msg', 'invalid')}"
+def error(code: str, message: str, /, **values) -> dict:
+    """An error ack: ``message`` is a msgid, with ``values`` for its placeholders, read in the
+    connection's language (``remember_language``); ``code`` is what clients switch on."""
+    text = translate(session.get(_LANGUAGE_KEY), message, **values)
+    return {"ok": False, "error": {"code": code, "message": text}}
 
 
 _DISCONNECT_DELAY_SECONDS = 1.0
@@ -83,12 +88,12 @@ def _disconnect_after_reply(sid: str, namespace: str) -> None:
     socketio.start_background_task(close_later)
 
 
-def _current_role(identity: SocketIdentity) -> str | None:
-    """The role to decide with, read now: an agent switched off, logged out or given a new password
-    since connecting has no role (None), and one whose role changed has the new one."""
+def _current_role(identity: SocketIdentity, agent: User | None) -> str | None:
+    """The role to decide with, read now (``agent``: an agent's row, just read): an agent switched
+    off, logged out or given a new password since connecting has no role (None), and one whose
+    role changed has the new one."""
     if identity.kind != "agent":
         return identity.role
-    agent = tenant_session().get(User, identity.subject_id)
     if agent is None or not agent.is_enabled or agent.session_epoch != identity.session_epoch:
         return None
     return agent.role
@@ -107,7 +112,10 @@ def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = 
                 return error("unauthenticated", N_("Connect and authenticate first."))
             try:
                 with tenant_context(identity.tenant):
-                    role = _current_role(identity)
+                    # Held until the handler is done: the session keeps only weak references to
+                    # unchanged rows, and the handler's agent_of() then finds this one there.
+                    agent = agent_of(identity) if identity.kind == "agent" else None
+                    role = _current_role(identity, agent)
                     if role is None:
                         _disconnect_after_reply(request.sid, request.namespace)
                         return error("session_ended", N_("Your session has ended: log in again."))
@@ -118,12 +126,12 @@ def socket_event(kind: str, payload_model=None, roles: tuple[str, ...] | None = 
                         try:
                             args.append(payload_model.model_validate({} if data is None else data))
                         except ValidationError as exc:
-                            return error("invalid_payload", _validation_message(exc))
+                            return error("invalid_payload", validation_message(exc))
                     if limit is not None and not event_limits.allow(identity.tenant.slug, identity.public_id, limit):
                         return error("rate_limited", event_limits.REFUSAL)
                     result = handler(*args)
             except ServiceError as exc:
-                return error(exc.code, exc.message)
+                return error(exc.code, exc.msgid, **exc.values)
             except DBAPIError:
                 log.exception("storage error in socket event %s", handler.__name__)
                 return error("unavailable", N_("Storage is unavailable right now; retry shortly."))

@@ -4,10 +4,10 @@ from pydantic import Field
 
 from tenants import tenant_session
 
-from ..models import ADMIN_ROLES, User
+from ..models import ADMIN_ROLES
 from ..services import erasure
 from . import broadcast, rooms
-from .guard import SocketIdentity, socket_event
+from .guard import SocketIdentity, agent_of, socket_event
 from .payloads import _Payload
 
 
@@ -18,8 +18,7 @@ class EraseVisitor(_Payload):
 @socket_event("agent", EraseVisitor, roles=ADMIN_ROLES)
 def on_erase(identity: SocketIdentity, ask: EraseVisitor):
     session = tenant_session()
-    actor = session.get(User, identity.subject_id)
-    erasure.erase_visitor(session, identity.tenant, actor, ask.visitor_id, address=request.remote_addr)
+    erasure.erase_visitor(session, identity.tenant, agent_of(identity), ask.visitor_id, address=request.remote_addr)
     broadcast.to_agents(identity.tenant, "visitor:updated", {"visitor_id": ask.visitor_id})
     return {"erased": ask.visitor_id}
 

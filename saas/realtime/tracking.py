@@ -9,11 +9,11 @@ from flask_socketio import join_room, leave_room
 
 from tenants import TenantRef, tenant_session
 
-from ..models import ROLES, Conversation, User, Visitor
+from ..models import ROLES, Conversation, Visitor
 from ..security import event_limits
 from ..services import identity, invitations, tracking, visitors
 from . import app_sockets, broadcast, rooms
-from .guard import SocketIdentity, remember, socket_event
+from .guard import SocketIdentity, agent_of, remember, socket_event, visitor_of
 from .payloads import Empty, conversation_dict, message_dict
 from .visitor import VISITOR
 from .visitor_payloads import (
@@ -22,10 +22,6 @@ from .visitor_payloads import (
 )
 
 AGENT = "agent"
-
-
-def _visitor(identity_: SocketIdentity) -> Visitor:
-    return tenant_session().get(Visitor, identity_.subject_id)
 
 
 def _client() -> tracking.Client:
@@ -62,7 +58,7 @@ def _after_activity(identity_: SocketIdentity, visitor: Visitor, page=None) -> N
 @socket_event(VISITOR, PageViewReport, limit=event_limits.PAGE_VIEWS)
 def on_page_view(identity_: SocketIdentity, report: PageViewReport):
     session = tenant_session()
-    visitor = _visitor(identity_)
+    visitor = visitor_of(identity_)
     view = tracking.record_page_view(session, visitor, url=report.url, title=report.title, referrer=report.referrer,
                                      language=report.language, declared_channel=report.channel, client=_client())
     _after_activity(identity_, visitor, view)
@@ -73,7 +69,7 @@ def on_page_view(identity_: SocketIdentity, report: PageViewReport):
 
 @socket_event(VISITOR, Heartbeat)
 def on_heartbeat(identity_: SocketIdentity, beat: Heartbeat):
-    visitor = _visitor(identity_)
+    visitor = visitor_of(identity_)
     view = tracking.heartbeat(tenant_session(), visitor, beat.page_view_id, beat.seconds_on_page)
     _after_activity(identity_, visitor)
     return {"seconds_on_page": view.seconds_on_page}
@@ -82,7 +78,7 @@ def on_heartbeat(identity_: SocketIdentity, beat: Heartbeat):
 @socket_event(VISITOR, IdentifyUser)
 def on_identify(identity_: SocketIdentity, claim: IdentifyUser):
     session = tenant_session()
-    visitor = _visitor(identity_)
+    visitor = visitor_of(identity_)
     known = identity.identify_user(session, visitor, user_id=claim.user_id, user_hash_hex=claim.user_hash,
                                    name=claim.name, email=claim.email)
     if known.id != visitor.id:
@@ -98,7 +94,7 @@ def on_identify(identity_: SocketIdentity, claim: IdentifyUser):
 @socket_event(VISITOR, InvitationAnswer)
 def on_invitation_answer(identity_: SocketIdentity, reply: InvitationAnswer):
     session = tenant_session()
-    visitor = _visitor(identity_)
+    visitor = visitor_of(identity_)
     answered = invitations.answer(session, visitor, reply.invitation_id, reply.answer)
     broadcast.outcome(identity_.tenant, session, answered.outcome)
     invitation = answered.invitation
@@ -151,7 +147,7 @@ def on_transcript(_identity: SocketIdentity, ask: ConversationVisitor):
 def on_invite(identity_: SocketIdentity, ask: InviteVisitor):
     session = tenant_session()
     visitor = tracking.find_visitor(session, ask.visitor_id)
-    invitation = invitations.invite(session, session.get(User, identity_.subject_id), visitor, ask.message)
+    invitation = invitations.invite(session, agent_of(identity_), visitor, ask.message)
     _offer(identity_.tenant, visitor, invitation)
     return {"invitation": invitations.invitation_dict(invitation)}
 

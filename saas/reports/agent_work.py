@@ -7,6 +7,7 @@ from sqlalchemy import select
 from tenants import tenant_session
 
 from ..auth.sessions import role_required
+from ..i18n import translated
 from ..models import ADMIN_ROLES, Conversation, User, utcnow
 from ..models.conversations import AGENT_HANDLER, OPEN
 from ..models.reception import CHANNELS
@@ -61,7 +62,8 @@ def report_channel() -> str | None:
 
 def work_chart(rows: list[dict], title: str) -> dict:
     """Received and missed per row, with the mean first response on a second axis."""
-    labels = [row["label"] for row in rows]
+    # The row without an id is "No department" (a msgid); the others are names as stored.
+    labels = [translated(row["label"]) if row["id"] is None else row["label"] for row in rows]
     return {
         "data": [
             {"type": "bar", "name": gettext("Received"), "x": labels, "y": [row["received"] for row in rows]},

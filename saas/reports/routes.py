@@ -124,7 +124,7 @@ def start_export():
     try:
         parameters = exports.parameters_for(session, kind, _posted_query())
         export = exports.start_export(session, current_tenant, current_user.id, kind, parameters,
-                                      request.form.get("format", ""))
+                                      request.form.get("format", ""), address=request.remote_addr)
     except ServiceError as exc:
         _refused(exc)
     return redirect(url_for("reports.export_page", public_id=export.public_id), 303)

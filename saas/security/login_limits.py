@@ -16,12 +16,6 @@ def _keys(tenant_slug: str, email: str, address: str) -> tuple[str, str]:
     return f"login:account:{tenant_slug}:{account}", f"login:address:{address}"
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{round(seconds)} seconds"
-    return f"{round(seconds / 60)} minutes"
-
-
 def check_allowed(tenant_slug: str, email: str, address: str) -> None:
     """Raise ``RateLimited`` while the account or the address is locked out."""
     config = current_app.config
@@ -29,8 +23,12 @@ def check_allowed(tenant_slug: str, email: str, address: str) -> None:
     store = counters()
     if (store.count(account_key) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
             or store.count(address_key) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
-        raise RateLimited("too_many_attempts",
-                          f"Too many failed logins. Try again in {_duration(config['LOGIN_LOCKOUT_SECONDS'])}.")
+        seconds = config["LOGIN_LOCKOUT_SECONDS"]
+        if seconds < 90:
+            raise RateLimited("too_many_attempts", "Too many failed logins. Try again in %(count)s seconds.",
+                              count=round(seconds))
+        raise RateLimited("too_many_attempts", "Too many failed logins. Try again in %(count)s minutes.",
+                          count=round(seconds / 60))
 
 
 def record_failure(tenant_slug: str, email: str, address: str) -> None:

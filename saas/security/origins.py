@@ -10,11 +10,12 @@ from urllib.parse import urlsplit
 from flask import request
 from sqlalchemy.orm import Session
 
+from ..msgids import N_
 from ..models import SecuritySettings
 from ..services.errors import Forbidden, Invalid
 
 MAX_ORIGINS = 50
-REFUSAL = "This chat widget is not enabled on this website."
+REFUSAL = N_("This chat widget is not enabled on this website.")
 
 
 def settings(session: Session) -> SecuritySettings:
@@ -29,14 +30,15 @@ def normalise(line: str) -> str:
     except ValueError:
         port = -1
     if parts.scheme not in ("http", "https") or not parts.hostname or port == -1 or parts.username:
-        raise Invalid("invalid_origin", f"{line.strip()[:100]!r} is not a site origin like https://shop.example.")
+        raise Invalid("invalid_origin", "%(line)r is not a site origin like https://shop.example.",
+                      line=line.strip()[:100])
     return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
 
 
 def parse(text: str) -> list[str]:
     origins = list(dict.fromkeys(normalise(line) for line in (text or "").splitlines() if line.strip()))
     if len(origins) > MAX_ORIGINS:
-        raise Invalid("too_many_origins", f"List at most {MAX_ORIGINS} origins.")
+        raise Invalid("too_many_origins", "List at most %(limit)s origins.", limit=MAX_ORIGINS)
     return origins
 
 

@@ -12,11 +12,14 @@ from tenants import provisioning
 from tenants.registry import InvalidSlug, TenantExists
 
 from ..models import ADMIN, ADMIN_ROLES, AGENT, OWNER, ROLES, Invite, User, utcnow
+from ..msgids import NP_
 from . import passwords
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 # `flask demo seed` owns this workspace and gives it publicly known logins: nobody signs up as it.
 RESERVED_FOR_SIGNUP = {"demo"}
+# The role nouns: "Admin" the role (管理员) is not "Admin" the section (管理).
+ROLE_LABELS = {OWNER: NP_("role", "Owner"), ADMIN: NP_("role", "Admin"), AGENT: NP_("role", "Agent")}
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
@@ -38,7 +41,8 @@ def check_password(password: str) -> str:
     if not isinstance(password, str) or not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
         raise Invalid(
             "weak_password",
-            f"Choose a password of {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters.",
+            "Choose a password of %(shortest)s to %(longest)s characters.",
+            shortest=passwords.MIN_LENGTH, longest=passwords.MAX_LENGTH,
         )
     return password
 

@@ -16,7 +16,7 @@ from tenants import current_tenant
 
 from ..models import Conversation, Message, Visitor
 from . import channel_settings, conversations, outbound, routing
-from .errors import Invalid
+from .errors import Invalid, validation_message
 
 CHANNEL = "api"
 EXTERNAL_PREFIX = "api:"
@@ -47,9 +47,7 @@ def parse(body) -> InboundMessage:
     try:
         return InboundMessage.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise Invalid("invalid_message", f"{where}: {first['msg']}") from exc
+        raise Invalid("invalid_message", validation_message(exc, whole="body")) from exc
 
 
 def clean_idempotency_key(key: str | None) -> str:

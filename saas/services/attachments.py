@@ -46,7 +46,7 @@ def update_settings(session: Session, actor: User, *, max_file_bytes, allowed_ty
     ceiling = upload_ceiling()
     if not isinstance(max_file_bytes, int) or isinstance(max_file_bytes, bool) or not (
             MIN_FILE_BYTES <= max_file_bytes <= ceiling):
-        raise Invalid("invalid_limit", f"The largest file is between 1 KB and {_megabytes(ceiling)}.")
+        raise Invalid("invalid_limit", "The largest file is between 1 KB and %(size)s.", size=_megabytes(ceiling))
     if not isinstance(allowed_types, (list, tuple)) or not all(t in FILE_TYPES for t in allowed_types):
         raise Invalid("invalid_types", "Choose file types from the list.")
     row = settings(session)
@@ -82,8 +82,8 @@ def check(session: Session, name, data: bytes) -> tuple[FileType, dict]:
     if not data:
         raise Invalid("empty_file", "The file is empty.")
     if len(data) > limits.max_file_bytes:
-        raise TooLarge("file_too_large", f"The file is larger than {_megabytes(limits.max_file_bytes)}, "
-                                         "the largest this chat accepts.")
+        raise TooLarge("file_too_large", "The file is larger than %(size)s, the largest this chat accepts.",
+                       size=_megabytes(limits.max_file_bytes))
     sniffed = sniff(data)
     if sniffed.is_executable:
         raise Invalid("executable_refused", "Programs and scripts cannot be sent, whatever their name.")
@@ -92,12 +92,14 @@ def check(session: Session, name, data: bytes) -> tuple[FileType, dict]:
     file_type = sniffed.file_type
     if file_type is None or file_type.key not in limits.allowed_types:
         raise Invalid("file_type_not_allowed",
-                      f"This kind of file cannot be sent. Allowed: {_allowed_labels(limits.allowed_types)}.")
+                      "This kind of file cannot be sent. Allowed: %(kinds)s.",
+                      kinds=_allowed_labels(limits.allowed_types))
     name = clean_name(name)
     named_as = type_for_extension(name)
     if named_as is not None and named_as is not file_type:
-        raise Invalid("file_type_mismatch", f"The file's contents are not what its name says ({file_type.label}, "
-                                            f"not {named_as.label}).")
+        raise Invalid("file_type_mismatch",
+                      "The file's contents are not what its name says (%(found)s, not %(named)s).",
+                      found=file_type.label, named=named_as.label)
     if named_as is None:  # no extension or a foreign one (.exe, .html): it is downloaded as what it is
         name = f"{name[:MAX_NAME - 6]}.{file_type.extensions[0]}"
     return file_type, {

@@ -17,18 +17,22 @@ from __future__ import annotations  # routing imports this module: its names res
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from tenants.context import get_current_tenant
+
 from ..i18n import N_
-from ..models import AutoReply, Conversation, Department, Message, User, Visitor, utcnow
+from ..models import AutoReply, Conversation, Department, Message, SettingsVersion, User, Visitor, utcnow
 from ..models.auto_replies import (
     AGENT_SILENT, AUTO_REPLY_KINDS, NO_AGENT, OUTSIDE_HOURS, QUEUE_NOTICE, TIMED_KINDS, VISITOR_IDLE,
     VISITOR_IDLE_CLOSE, WELCOME,
 )
 from ..models.conversations import AGENT, AGENT_HANDLER, OPEN
 from ..models.reception import HUMAN_ONLY
+from ..models.settings_versions import AUTO_REPLIES
 from . import business_hours, conversations, languages, reception, routing, scopes, timers
 from .accounts import EMAIL_PATTERN
 from .errors import Forbidden, Invalid
@@ -59,13 +63,82 @@ class Fired:
 
 # --- configuration ------------------------------------------------------------------------
 
+def _applying(by_department: dict, department_id: int | None):
+    """Of one kind's rows by department id: the department's own (switched on or off), else the
+    workspace's (None); only when enabled."""
+    chosen = by_department.get(department_id) if department_id in by_department else by_department.get(None)
+    return chosen if chosen is not None and chosen.is_enabled else None
+
+
 def rule(session: Session, department_id: int | None, kind: str) -> AutoReply | None:
     """The enabled reply of ``kind`` for a department: its own row, else the workspace's."""
-    rows = {row.department_id: row for row in session.scalars(
+    return _applying({row.department_id: row for row in session.scalars(
         select(AutoReply).where(AutoReply.kind == kind, AutoReply.department_id.is_(None)
-                                | (AutoReply.department_id == department_id)))}
-    chosen = rows.get(department_id) if department_id in rows else rows.get(None)
-    return chosen if chosen is not None and chosen.is_enabled else None
+                                | (AutoReply.department_id == department_id)))}, department_id)
+
+
+# --- the message path's copy of the timed replies -------------------------------------------
+# Every message restarts or cancels timers, which costs statements even where no timed reply is
+# configured. So each server process keeps the tenant's timed rules, rebuilt when the tenant's
+# settings version moves on; the message path reads that version in the statement it runs anyway
+# (the visitor's lock, the agent's conversation), so a change saved through any process applies
+# from the next message on. Keyed by the widget key, as the knowledge base's matchers.
+SETTINGS_VERSION = (select(SettingsVersion.version).where(SettingsVersion.name == AUTO_REPLIES)
+                    .scalar_subquery())
+
+
+@dataclass(frozen=True)
+class TimedRule:
+    is_enabled: bool
+    seconds: int | None
+
+
+@dataclass(frozen=True)
+class TimedRules:
+    by_kind: dict[str, dict[int | None, TimedRule]]
+
+    def rule(self, department_id: int | None, kind: str) -> TimedRule | None:
+        """As ``rule()`` for a timed kind, without a query."""
+        return _applying(self.by_kind.get(kind, {}), department_id)
+
+    def any_enabled(self, *kinds: str) -> bool:
+        """Whether a timer of these kinds can be pending anywhere (see ``_settings_changed``)."""
+        return any(row.is_enabled for kind in kinds for row in self.by_kind.get(kind, {}).values())
+
+
+_timed_rules: dict[str, tuple[int, TimedRules]] = {}
+
+
+def timed_rules(session: Session, version: int) -> TimedRules:
+    """The tenant's timed rules as of ``version`` (read with ``SETTINGS_VERSION``) or later."""
+    key = get_current_tenant().widget_key
+    cached = _timed_rules.get(key)
+    if cached is None or cached[0] != version:
+        # Read after the version, so never older than it: at worst newer, and rebuilt next time.
+        by_kind: dict[str, dict[int | None, TimedRule]] = {}
+        for kind, department_id, is_enabled, seconds in session.execute(
+                select(AutoReply.kind, AutoReply.department_id, AutoReply.is_enabled, AutoReply.seconds)
+                .where(AutoReply.kind.in_(TIMED_KINDS))):
+            by_kind.setdefault(kind, {})[department_id] = TimedRule(is_enabled, seconds)
+        _timed_rules[key] = cached = (version, TimedRules(by_kind))
+    return cached[1]
+
+
+@event.listens_for(Session, "after_flush")
+def _settings_changed(session: Session, _flush_context) -> None:
+    """A change to the automatic replies (a department's removal takes its own along) moves the
+    version on in its own transaction. Pending timers of a kind now switched off everywhere are
+    cancelled, as they would say nothing when due: so the message path skips the bookkeeping of
+    kinds no rule enables. (A message stored concurrently with the change, on the rules before
+    it, may still leave such a timer; it says nothing unless its kind is switched on again
+    before it is due.)"""
+    if not any(isinstance(row, AutoReply) for row in chain(session.new, session.dirty, session.deleted)) \
+            and not any(isinstance(row, Department) for row in session.deleted):
+        return
+    session.execute(update(SettingsVersion).where(SettingsVersion.name == AUTO_REPLIES)
+                    .values(version=SettingsVersion.version + 1))
+    switched_on = set(session.scalars(select(AutoReply.kind).where(AutoReply.is_enabled.is_(True))))
+    timers.cancel_everywhere(session, *(kind for kind in TIMED_KINDS if kind not in switched_on))
 
 
 def check_auto_reply(session: Session, actor: User, reply: AutoReply) -> None:
@@ -76,13 +149,13 @@ def check_auto_reply(session: Session, actor: User, reply: AutoReply) -> None:
         raise Invalid("invalid_kind", "Choose which automatic reply this is.")
     reply.text = (reply.text or "").strip()
     if not reply.text or len(reply.text) > MAX_TEXT:
-        raise Invalid("invalid_text", f"The message is 1 to {MAX_TEXT} characters.")
+        raise Invalid("invalid_text", "The message is 1 to %(limit)s characters.", limit=MAX_TEXT)
     if reply.seconds is None and reply.kind in NEEDS_SECONDS:
         raise Invalid("invalid_seconds", "This reply waits: set its seconds.")
     if reply.seconds is not None and reply.kind not in TIMED_KINDS:
         raise Invalid("invalid_seconds", "This reply is sent at once: leave its seconds empty.")
     if reply.seconds is not None and not 1 <= reply.seconds <= MAX_SECONDS:
-        raise Invalid("invalid_seconds", f"Seconds are 1 to {MAX_SECONDS} (a week).")
+        raise Invalid("invalid_seconds", "Seconds are 1 to %(limit)s (a week).", limit=MAX_SECONDS)
     if scopes.taken(session, reply, AutoReply.kind == reply.kind):
         raise Invalid("duplicate_auto_reply", "This automatic reply is already set for that scope: edit that one.")
 
@@ -134,13 +207,13 @@ def queued(session: Session, conversation: Conversation) -> None:
 
 def assigned(session: Session, conversation: Conversation) -> None:
     timers.cancel(session, conversation.id, QUEUE_NOTICE)
-    _agent_clock(session, conversation)
+    _agent_clock(session, conversation, rule(session, conversation.department_id, AGENT_SILENT))
 
 
-def _agent_clock(session: Session, conversation: Conversation) -> None:
-    """Start the agent's clock, unless it already runs (or ran out) since the last agent reply:
-    it counts from the first unanswered visitor message, and speaks up once per silence."""
-    silent = rule(session, conversation.department_id, AGENT_SILENT)
+def _agent_clock(session: Session, conversation: Conversation, silent: AutoReply | TimedRule | None) -> None:
+    """Start the agent's clock (``silent``: the conversation's agent-silence rule), unless it already
+    runs (or ran out) since the last agent reply: it counts from the first unanswered visitor
+    message, and speaks up once per silence."""
     if silent is None:
         return
     last_reply = session.scalar(select(func.max(Message.created_at)).where(
@@ -149,18 +222,21 @@ def _agent_clock(session: Session, conversation: Conversation) -> None:
         timers.schedule(session, conversation.id, AGENT_SILENT, silent.seconds)
 
 
-# visitor_spoke and agent_spoke are staged in the transaction that stores the message: the caller commits.
+# visitor_spoke and agent_spoke are staged in the transaction that stores the message: the caller
+# commits. ``rules``: ``timed_rules`` as of the version the caller read in that transaction.
 
-def visitor_spoke(session: Session, conversation: Conversation) -> None:
-    timers.cancel(session, conversation.id, VISITOR_IDLE, VISITOR_IDLE_CLOSE)
+def visitor_spoke(session: Session, conversation: Conversation, rules: TimedRules) -> None:
+    if rules.any_enabled(VISITOR_IDLE, VISITOR_IDLE_CLOSE):
+        timers.cancel(session, conversation.id, VISITOR_IDLE, VISITOR_IDLE_CLOSE)
     if conversation.status == OPEN and conversation.handler == AGENT_HANDLER:
-        _agent_clock(session, conversation)
+        _agent_clock(session, conversation, rules.rule(conversation.department_id, AGENT_SILENT))
 
 
-def agent_spoke(session: Session, conversation: Conversation) -> None:
-    idle = rule(session, conversation.department_id, VISITOR_IDLE)
+def agent_spoke(session: Session, conversation: Conversation, rules: TimedRules) -> None:
+    idle = rules.rule(conversation.department_id, VISITOR_IDLE)
     restarted = (VISITOR_IDLE,) if idle is not None else ()
-    timers.cancel(session, conversation.id, AGENT_SILENT, VISITOR_IDLE_CLOSE, *restarted)
+    if restarted or rules.any_enabled(AGENT_SILENT, VISITOR_IDLE_CLOSE):
+        timers.cancel(session, conversation.id, AGENT_SILENT, VISITOR_IDLE_CLOSE, *restarted)
     if idle is not None:
         timers.add(session, conversation.id, VISITOR_IDLE, idle.seconds)
 

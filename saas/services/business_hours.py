@@ -32,11 +32,12 @@ def clean_time_zone(name) -> str:
     name = (name or "").strip() if isinstance(name, str) else ""
     # available_timezones() keeps out paths and odd spellings ZoneInfo would also accept.
     if name not in available_timezones():
-        raise Invalid("invalid_time_zone", f"Unknown time zone {name!r}: use a name such as Europe/Paris or UTC.")
+        raise Invalid("invalid_time_zone", "Unknown time zone %(zone)r: use a name such as Europe/Paris or UTC.",
+                      zone=name)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid("invalid_time_zone", f"Unknown time zone {name!r}.") from exc
+        raise Invalid("invalid_time_zone", "Unknown time zone %(zone)r.", zone=name) from exc
     return name
 
 
@@ -45,8 +46,8 @@ def _days(token: str, line_no: int) -> list[str]:
     for part in token.split(","):
         first, _, last = part.partition("-")
         if first not in DAYS or (last and last not in DAYS):
-            raise Invalid("invalid_schedule", f"Line {line_no}: days are mon, tue, wed, thu, fri, sat, sun "
-                                              f"(a range like mon-fri, or a list like mon,wed).")
+            raise Invalid("invalid_schedule", "Line %(line)s: days are mon, tue, wed, thu, fri, sat, sun "
+                                              "(a range like mon-fri, or a list like mon,wed).", line=line_no)
         start, end = DAYS.index(first), DAYS.index(last or first)
         span = range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)]
         chosen += [DAYS[i] for i in span]
@@ -63,20 +64,23 @@ def parse_schedule(text) -> dict:
         if not words:
             continue
         if len(words) < 2:
-            raise Invalid("invalid_schedule", f"Line {line_no}: write days, then one or more ranges, "
-                                              "e.g. mon-fri 09:00-17:00.")
+            raise Invalid("invalid_schedule", "Line %(line)s: write days, then one or more ranges, "
+                                              "e.g. mon-fri 09:00-17:00.", line=line_no)
         days = _days(words[0], line_no)
         for word in words[1:]:
             start, _, end = word.partition("-")
             if not (TIME_PATTERN.match(start) and start != "24:00" and TIME_PATTERN.match(end)):
-                raise Invalid("invalid_schedule", f"Line {line_no}: {word!r} is not a range like 09:00-17:30.")
+                raise Invalid("invalid_schedule", "Line %(line)s: %(word)r is not a range like 09:00-17:30.",
+                              line=line_no, word=word)
             if start == end:
-                raise Invalid("invalid_schedule", f"Line {line_no}: {word!r} starts and ends at the same time.")
+                raise Invalid("invalid_schedule", "Line %(line)s: %(word)r starts and ends at the same time.",
+                              line=line_no, word=word)
             for day in days:
                 schedule.setdefault(day, []).append([start, end])
     for day, ranges in schedule.items():
         if len(ranges) > MAX_RANGES_PER_DAY:
-            raise Invalid("invalid_schedule", f"At most {MAX_RANGES_PER_DAY} ranges a day ({day}).")
+            raise Invalid("invalid_schedule", "At most %(limit)s ranges a day (%(day)s).",
+                          limit=MAX_RANGES_PER_DAY, day=day)
         ranges.sort()
     return schedule
 
@@ -93,9 +97,10 @@ def parse_holidays(text) -> list[str]:
         try:
             holidays.add(date.fromisoformat(line).isoformat())
         except ValueError as exc:
-            raise Invalid("invalid_holidays", f"Holiday {line_no}: {line!r} is not a date like 2026-12-25.") from exc
+            raise Invalid("invalid_holidays", "Holiday %(number)s: %(line)r is not a date like 2026-12-25.",
+                          number=line_no, line=line) from exc
     if len(holidays) > MAX_HOLIDAYS:
-        raise Invalid("invalid_holidays", f"At most {MAX_HOLIDAYS} holidays.")
+        raise Invalid("invalid_holidays", "At most %(limit)s holidays.", limit=MAX_HOLIDAYS)
     return sorted(holidays)
 
 

@@ -56,7 +56,7 @@ def receive_call_event(session: Session, fields: dict) -> Recorded:
     recording_url = _recording_url(fields.get("RecordingUrl"))
     status = fields.get("CallStatus") or ("recorded" if recording_url else None)
     if status not in CALL_STATUSES or status == "logged":
-        raise Invalid("invalid_field", "CallStatus is one of: " + ", ".join(CALL_STATUSES[:-1]) + ".")
+        raise Invalid("invalid_field", "CallStatus is one of: %(statuses)s.", statuses=", ".join(CALL_STATUSES[:-1]))
     direction = _direction(fields.get("Direction"))
     number = normalise_phone(required_field(fields, "From" if direction == "inbound" else "To"))
     duration = _duration(fields.get("CallDuration") or fields.get("RecordingDuration"))
@@ -82,7 +82,7 @@ def log_call(session: Session, agent: User, visitor: Visitor, direction: str, du
         raise Invalid("invalid_direction", "A call is inbound or outbound.")
     note = (note or "").strip()
     if len(note) > NOTE_MAX or "\x00" in note:
-        raise Invalid("invalid_note", f"A call note is at most {NOTE_MAX} characters of text.")
+        raise Invalid("invalid_note", "A call note is at most %(limit)s characters of text.", limit=NOTE_MAX)
     event = CallEvent(visitor_id=visitor.id, direction=direction, status="logged",
                       duration_seconds=_duration(duration_seconds), note=note or None, logged_by_id=agent.id)
     session.add(event)

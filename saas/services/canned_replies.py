@@ -29,9 +29,9 @@ def clean_fields(shortcut, title, body) -> Fields:
         raise Invalid("invalid_shortcut",
                       "A shortcut is 1-32 lowercase letters, digits, - or _, starting with a letter or digit.")
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > TITLE_MAX:
-        raise Invalid("invalid_title", f"A title is 1-{TITLE_MAX} characters.")
+        raise Invalid("invalid_title", "A title is 1-%(limit)s characters.", limit=TITLE_MAX)
     if not isinstance(body, str) or not body.strip() or len(body.strip()) > BODY_MAX or "\x00" in body:
-        raise Invalid("invalid_text", f"A reply's text is 1-{BODY_MAX} characters.")
+        raise Invalid("invalid_text", "A reply's text is 1-%(limit)s characters.", limit=BODY_MAX)
     return Fields(shortcut.strip().lstrip("/").lower(), title.strip(), body.strip())
 
 
@@ -59,7 +59,7 @@ def _taken(session: Session, owner_id: int | None, shortcut: str, except_id: int
 
 
 def _duplicate(shortcut: str) -> Conflict:
-    return Conflict("shortcut_taken", f"The shortcut /{shortcut} is already in use.")
+    return Conflict("shortcut_taken", "The shortcut /%(shortcut)s is already in use.", shortcut=shortcut)
 
 
 def check_unique(session: Session, reply: CannedReply) -> None:
@@ -130,7 +130,7 @@ def expand(session: Session, agent: User, conversation: Conversation, shortcut) 
     for reply in visible_to(session, agent):
         if reply.shortcut == wanted:
             return reply, fill(reply.body, variables(conversation, agent))
-    raise NotFound("unknown_shortcut", f"No canned reply has the shortcut /{wanted}.")
+    raise NotFound("unknown_shortcut", "No canned reply has the shortcut /%(shortcut)s.", shortcut=wanted)
 
 
 def reply_dict(reply: CannedReply) -> dict:

@@ -4,6 +4,7 @@ import urllib.parse
 
 from sqlalchemy.orm import Session
 
+from ..i18n import N_, Label
 from ..models.channels import URL_MAX, ApiChannelToken, ChannelSettings
 from . import issued_secrets
 from .errors import Invalid, ServiceError
@@ -29,20 +30,20 @@ def clean_url(value: str | None, label: str) -> str | None:
         return None
     parts = urllib.parse.urlsplit(value)
     if len(value) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid("invalid_url", f"{label} must be an http:// or https:// address.")
+        raise Invalid("invalid_url", "%(field)s must be an http:// or https:// address.", field=Label(label))
     return value
 
 
 def save(session: Session, values: dict) -> ChannelSettings:
     """Store the editable fields (empty = unset) and commit; a bad one refuses them all."""
     cleaned = {name: (values.get(name) or "").strip() or None for name in EDITABLE_FIELDS}
-    cleaned["sms_outbound_url"] = clean_url(cleaned["sms_outbound_url"], "The SMS provider URL")
-    cleaned["api_webhook_url"] = clean_url(cleaned["api_webhook_url"], "The webhook URL")
+    cleaned["sms_outbound_url"] = clean_url(cleaned["sms_outbound_url"], N_("The SMS provider URL"))
+    cleaned["api_webhook_url"] = clean_url(cleaned["api_webhook_url"], N_("The webhook URL"))
     if cleaned["sms_number"]:
         cleaned["sms_number"] = normalise_phone(cleaned["sms_number"])
     for name in ("sms_auth_token", "sms_outbound_username", "sms_outbound_password"):
         if cleaned[name] and len(cleaned[name]) > ChannelSettings.__table__.c[name].type.length:
-            raise Invalid("too_long", f"{name.replace('_', ' ').capitalize()} is too long.")
+            raise Invalid("too_long", "%(field)s is too long.", field=name.replace("_", " ").capitalize())
     row = settings(session)
     for name, value in cleaned.items():
         setattr(row, name, value)

@@ -36,7 +36,7 @@ def clean_body(body, max_length: int) -> str:
     if "\x00" in text:  # PostgreSQL text cannot hold it; refuse it everywhere alike
         raise Invalid("invalid_characters", "A message cannot contain NUL characters.")
     if len(text) > max_length:
-        raise Invalid("message_too_long", f"A message is at most {max_length} characters.")
+        raise Invalid("message_too_long", "A message is at most %(limit)s characters.", limit=max_length)
     return text
 
 
@@ -63,18 +63,20 @@ def get_conversation(session: Session, conversation_id) -> Conversation:
     return conversation
 
 
-def get_with_resent(session: Session, conversation_id, client_id: str) -> tuple[Conversation, "Posted | None"]:
-    """``get_conversation`` and ``resent`` in one query: the conversation, and the stored message
-    when ``client_id`` was already sent into it."""
+def get_with_resent(session: Session, conversation_id, client_id: str,
+                    also) -> tuple[Conversation, "Posted | None", object]:
+    """``get_conversation`` and ``resent`` in one query: the conversation, the stored message when
+    ``client_id`` was already sent into it, and the value of ``also``, a scalar subquery the
+    caller reads along (a settings version)."""
     row = session.execute(
-        select(Conversation, Message)
+        select(Conversation, Message, also)
         .outerjoin(Message, and_(Message.conversation_id == Conversation.id, Message.client_id == client_id))
         .where(Conversation.id == valid_id(conversation_id))
     ).one_or_none()
     if row is None:
         raise _no_such_conversation()
-    conversation, stored = row
-    return conversation, Posted(conversation, stored, is_new=False) if stored is not None else None
+    conversation, stored, value = row
+    return conversation, Posted(conversation, stored, is_new=False) if stored is not None else None, value
 
 
 def latest_for_visitor(session: Session, visitor: Visitor) -> Conversation | None:

@@ -36,7 +36,7 @@ def set_invitation_period(session: Session, minutes) -> int:
     except ValueError:
         value = -1
     if not 1 <= value <= MAX_INVITATION_PERIOD:
-        raise Invalid("invalid_period", f"The invitation period is 1 to {MAX_INVITATION_PERIOD} minutes.")
+        raise Invalid("invalid_period", "The invitation period is 1 to %(limit)s minutes.", limit=MAX_INVITATION_PERIOD)
     settings(session).invitation_period_minutes = value
     session.commit()
     return value
@@ -48,7 +48,7 @@ def user_hash(secret: str, user_id: str) -> str:
 
 def _verified_user_id(session: Session, user_id, given_hash) -> str:
     if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID:
-        raise Invalid("bad_identity", f"user_id must be text of 1 to {MAX_USER_ID} characters.")
+        raise Invalid("bad_identity", "user_id must be text of 1 to %(limit)s characters.", limit=MAX_USER_ID)
     expected = user_hash(settings(session).identity_secret, user_id).encode()
     given = given_hash.strip().lower().encode("utf-8", "replace") if isinstance(given_hash, str) else b""
     if not hmac.compare_digest(expected, given):

@@ -38,7 +38,7 @@ def _clean_message(message) -> str:
     if not text:
         raise Invalid("invalid_invitation", "Write a message for the invitation.")
     if len(text) > MAX_MESSAGE:
-        raise Invalid("invalid_invitation", f"An invitation message is at most {MAX_MESSAGE} characters.")
+        raise Invalid("invalid_invitation", "An invitation message is at most %(limit)s characters.", limit=MAX_MESSAGE)
     return text
 
 
@@ -154,20 +154,21 @@ def check_rule(_session: Session, actor: User, rule: InvitationRule) -> None:
     if len(rule.url_pattern) > 500 or sources.plain_text(rule.url_pattern, 500) != (rule.url_pattern or None):
         raise Invalid("invalid_rule", "The URL pattern is at most 500 characters, with no control characters.")
     if rule.url_pattern.count("*") > MAX_WILDCARDS:
-        raise Invalid("invalid_rule", f"A URL pattern has at most {MAX_WILDCARDS} '*' wildcards.")
+        raise Invalid("invalid_rule", "A URL pattern has at most %(limit)s '*' wildcards.", limit=MAX_WILDCARDS)
     if " " in rule.url_pattern:
         raise Invalid("invalid_rule", "A URL pattern has no spaces (write %20).")
     if not 0 <= (rule.min_seconds_on_page or 0) <= MAX_SECONDS_ON_PAGE:
-        raise Invalid("invalid_rule", f"Time on page is 0 to {MAX_SECONDS_ON_PAGE} seconds.")
+        raise Invalid("invalid_rule", "Time on page is 0 to %(limit)s seconds.", limit=MAX_SECONDS_ON_PAGE)
     if not 1 <= (rule.min_visits or 1) <= MAX_VISITS:
-        raise Invalid("invalid_rule", f"Number of visits is 1 to {MAX_VISITS}.")
+        raise Invalid("invalid_rule", "Number of visits is 1 to %(limit)s.", limit=MAX_VISITS)
     rule.min_seconds_on_page, rule.min_visits = rule.min_seconds_on_page or 0, rule.min_visits or 1
     if rule.source_kind and rule.source_kind not in sources.KINDS:
-        raise Invalid("invalid_rule", f"The source kind is one of: {', '.join(sources.KINDS)}.")
+        raise Invalid("invalid_rule", "The source kind is one of: %(kinds)s.", kinds=", ".join(sources.KINDS))
     for field, limit in (("search_engine", 40), ("utm_campaign", 200)):
         value = (getattr(rule, field) or "").strip()
         if len(value) > limit:
-            raise Invalid("invalid_rule", f"The {field.replace('_', ' ')} is at most {limit} characters.")
+            raise Invalid("invalid_rule", "The %(field)s is at most %(limit)s characters.",
+                          field=field.replace("_", " "), limit=limit)
         setattr(rule, field, value or None)
     rule.source_kind = rule.source_kind or None
     rule.message = _clean_message(rule.message)

@@ -25,7 +25,8 @@ def issue(session: Session, model, name, *, prefix: str, example: str):
     so this is the one time it can be shown."""
     name = name.strip() if isinstance(name, str) else ""
     if not 1 <= len(name) <= NAME_MAX:
-        raise Invalid("invalid_name", f"Give it a name of 1 to {NAME_MAX} characters, e.g. \"{example}\".")
+        raise Invalid("invalid_name", "Give it a name of 1 to %(limit)s characters, e.g. “%(example)s”.",
+                      limit=NAME_MAX, example=example)
     secret = prefix + secrets.token_urlsafe(32)
     row = model(name=name, secret_hash=_digest(secret), hint=secret[:len(prefix) + HINT_RANDOM_CHARS])
     session.add(row)
@@ -49,14 +50,18 @@ def revoke(session: Session, model, row_id):
 
 
 def find_live(session: Session, model, secret: str):
-    """The unrevoked row of ``secret``, or None; notes its use (to the minute, so a busy caller
-    does not write and lock its row on every request; committed with the caller's work)."""
+    """The unrevoked row of ``secret``, or None; notes its use to the minute, so a busy caller does
+    not write its row on every request. A note is committed at once: a read-only call has nothing
+    else to commit, and concurrent calls with the same credential wait on the row's lock only as long
+    as the note takes, not as long as the caller's work."""
     row = session.scalar(select(model).where(model.secret_hash == _digest(secret)))
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
-    session.execute(update(model)
-                    .where(model.id == row.id,
-                           or_(model.last_used_at.is_(None), model.last_used_at < now - LAST_USED_PRECISION))
-                    .values(last_used_at=now), execution_options={"synchronize_session": False})
+    noted = session.execute(update(model)
+                            .where(model.id == row.id,
+                                   or_(model.last_used_at.is_(None), model.last_used_at < now - LAST_USED_PRECISION))
+                            .values(last_used_at=now), execution_options={"synchronize_session": False})
+    if noted.rowcount:
+        session.commit()
     return row

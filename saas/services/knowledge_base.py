@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tenants import current_tenant
 
+from ..i18n import N_, Label
 from ..models import BotTurn, Department, KnowledgeEntry, KnowledgeVersion, utcnow
 from ..models.knowledge import ANSWERED
 from . import rich_text
@@ -34,13 +35,15 @@ def sanitise_answer(html: str) -> str:
 
 
 def _plain(value, field: str, limit: int, required: bool = True) -> str:
+    """``value`` as one line of text; ``field`` is its name in a refusal (an ``N_``-marked msgid)."""
     if not isinstance(value, str):
-        raise Invalid("invalid_entry", f"The {field} must be text.")
+        raise Invalid("invalid_entry", "The %(field)s must be text.", field=Label(field))
     value = " ".join(value.split())
     if required and not value:
-        raise Invalid("invalid_entry", f"The {field} is required.")
+        raise Invalid("invalid_entry", "The %(field)s is required.", field=Label(field))
     if len(value) > limit:
-        raise Invalid("invalid_entry", f"The {field} is at most {limit} characters.")
+        raise Invalid("invalid_entry", "The %(field)s is at most %(limit)s characters.", field=Label(field),
+                      limit=limit)
     return value
 
 
@@ -50,27 +53,28 @@ def clean_entry(session: Session, *, question, phrasings, answer, category="", d
         phrasings = phrasings.split(PHRASING_SEPARATOR)
     if not isinstance(phrasings, (list, tuple)):
         raise Invalid("invalid_entry", "Phrasings are a list of texts.")
-    cleaned = [_plain(p, "phrasing", MAX_QUESTION, required=False) for p in phrasings]
+    cleaned = [_plain(p, N_("phrasing"), MAX_QUESTION, required=False) for p in phrasings]
     if any(PHRASING_SEPARATOR in p for p in cleaned):
-        raise Invalid("invalid_entry", f"A phrasing cannot contain '{PHRASING_SEPARATOR}' (it separates phrasings in CSV).")
+        raise Invalid("invalid_entry", "A phrasing cannot contain '%(separator)s' (it separates phrasings in CSV).",
+                      separator=PHRASING_SEPARATOR)
     cleaned = list(dict.fromkeys(p for p in cleaned if p))
     if len(cleaned) > MAX_PHRASINGS:
-        raise Invalid("invalid_entry", f"An entry has at most {MAX_PHRASINGS} phrasings.")
+        raise Invalid("invalid_entry", "An entry has at most %(limit)s phrasings.", limit=MAX_PHRASINGS)
     # The limit is on what is stored: sanitising can lengthen an answer (rel attributes on links),
     # and a stored answer must always pass its own next edit. Twice that is read at most.
     if not isinstance(answer, str) or len(answer) > 2 * MAX_ANSWER:
-        raise Invalid("invalid_entry", f"The answer is text of at most {MAX_ANSWER} characters.")
+        raise Invalid("invalid_entry", "The answer is text of at most %(limit)s characters.", limit=MAX_ANSWER)
     answer_html = sanitise_answer(answer.strip())  # whitespace kept: it matters inside <pre>
     if len(answer_html) > MAX_ANSWER:
-        raise Invalid("invalid_entry", f"The answer is text of at most {MAX_ANSWER} characters.")
+        raise Invalid("invalid_entry", "The answer is text of at most %(limit)s characters.", limit=MAX_ANSWER)
     if not answer_html.strip():
         raise Invalid("invalid_entry", "The answer is empty once unsafe markup is removed.")
     if department_id is not None and session.get(Department, department_id) is None:
         raise Invalid("invalid_entry", "No such department.")
     if not isinstance(enabled, bool):
         raise Invalid("invalid_entry", "Enabled is true or false.")
-    return {"question": _plain(question, "question", MAX_QUESTION), "phrasings": cleaned, "answer": answer_html,
-            "category": _plain(category or "", "category", MAX_CATEGORY, required=False),
+    return {"question": _plain(question, N_("question"), MAX_QUESTION), "phrasings": cleaned, "answer": answer_html,
+            "category": _plain(category or "", N_("category"), MAX_CATEGORY, required=False),
             "department_id": department_id, "enabled": enabled}
 
 
@@ -118,6 +122,17 @@ class ImportProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+
+    @property
+    def rows(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
 class ImportRefused(Invalid):
     def __init__(self, problems: list[ImportProblem]):
         summary = "; ".join(f"line {p.line}: {p.message}" for p in problems[:20])
@@ -135,11 +150,22 @@ def _enabled_from_csv(value: str) -> bool:
     raise Invalid("invalid_entry", "Enabled is true or false.")
 
 
-def import_csv(session: Session, data: bytes) -> int:
-    """Add every row of a CSV file as an entry, or none of them: each bad row is reported with
-    its line number (the header is line 1)."""
+# What each CSV column sets on an entry it updates: columns the file leaves out keep their values.
+_FIELD_OF_COLUMN = {"question": "question", "phrasings": "phrasings", "answer": "answer", "category": "category",
+                    "department": "department_id", "enabled": "enabled"}
+
+
+def _same_question(question: str) -> str:
+    return question.casefold()  # whitespace is already collapsed by clean_entry
+
+
+def import_csv(session: Session, data: bytes) -> ImportResult:
+    """Take every row of a CSV file, or none of them: each bad row is reported with its line number
+    (the header is line 1). A row whose question an entry already has (ignoring case) updates that
+    entry, so importing a file again changes nothing; other rows are added."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise Invalid("import_too_large", f"A CSV file is at most {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+        raise Invalid("import_too_large", "A CSV file is at most %(megabytes)s MB.",
+                      megabytes=MAX_IMPORT_BYTES // 1024 // 1024)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -151,9 +177,10 @@ def import_csv(session: Session, data: bytes) -> int:
         raise ImportRefused([ImportProblem(1, f"unreadable CSV ({exc})")]) from exc
     missing = {"question", "answer"} - set(header)
     if missing:
-        raise Invalid("import_bad_header", f"The first line must name the columns; missing: {', '.join(sorted(missing))}.")
+        raise Invalid("import_bad_header", "The first line must name the columns; missing: %(missing)s.",
+                      missing=", ".join(sorted(missing)))
     departments = {d.name.lower(): d.id for d in session.scalars(select(Department))}
-    rows, problems = [], []
+    rows, problems, lines_of_questions = [], [], {}
     line = reader.line_num + 1
     try:
         for values in reader:
@@ -162,7 +189,7 @@ def import_csv(session: Session, data: bytes) -> int:
             if not values:  # a blank line
                 continue
             if len(rows) + len(problems) >= MAX_IMPORT_ROWS:
-                raise Invalid("import_too_many_rows", f"A CSV file has at most {MAX_IMPORT_ROWS} rows.")
+                raise Invalid("import_too_many_rows", "A CSV file has at most %(limit)s rows.", limit=MAX_IMPORT_ROWS)
             if len(values) > len(header):
                 problems.append(ImportProblem(start, "more values than columns"))
                 continue
@@ -170,13 +197,17 @@ def import_csv(session: Session, data: bytes) -> int:
             try:
                 department = (row.get("department") or "").strip()
                 if department and department.lower() not in departments:
-                    raise Invalid("invalid_entry", f"No department called '{department}'.")
-                rows.append(clean_entry(
+                    raise Invalid("invalid_entry", "No department called '%(department)s'.", department=department)
+                entry = clean_entry(
                     session, question=row.get("question") or "", phrasings=row.get("phrasings") or "",
                     answer=row.get("answer") or "", category=row.get("category") or "",
                     department_id=departments.get(department.lower()) if department else None,
                     enabled=_enabled_from_csv(row.get("enabled")),
-                ))
+                )
+                first_line = lines_of_questions.setdefault(_same_question(entry["question"]), start)
+                if first_line != start:
+                    raise Invalid("invalid_entry", "The same question as line %(line)s.", line=first_line)
+                rows.append(entry)
             except Invalid as exc:
                 problems.append(ImportProblem(start, exc.message))
     except csv.Error as exc:
@@ -185,10 +216,30 @@ def import_csv(session: Session, data: bytes) -> int:
         raise ImportRefused(problems)
     if not rows:
         raise Invalid("import_empty", "The CSV file has no entries.")
-    session.add_all(KnowledgeEntry(**row) for row in rows)
-    bump_version(session)
-    session.commit()
-    return len(rows)
+    return _add_or_update(session, rows, [field for column, field in _FIELD_OF_COLUMN.items() if column in header])
+
+
+def _add_or_update(session: Session, rows: list[dict], fields: list[str]) -> ImportResult:
+    existing = {}
+    for entry in session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id)):
+        existing.setdefault(_same_question(entry.question), entry)  # the oldest of earlier duplicates
+    added = updated = 0
+    for row in rows:
+        entry = existing.get(_same_question(row["question"]))
+        if entry is None:
+            session.add(KnowledgeEntry(**row))
+            added += 1
+            continue
+        changed = {field: row[field] for field in fields if getattr(entry, field) != row[field]}
+        if changed:
+            for field, value in changed.items():
+                setattr(entry, field, value)
+            entry.updated_at = utcnow()
+            updated += 1
+    if added or updated:
+        bump_version(session)
+        session.commit()
+    return ImportResult(added=added, updated=updated, unchanged=len(rows) - added - updated)
 
 
 # A cell starting with one of these is run as a formula by spreadsheet programs; exported cells

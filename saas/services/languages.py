@@ -27,7 +27,8 @@ LOOK_TEXTS = {"launcher_text": "Widget launcher text", "greeting": "Widget greet
 
 def check_language(code) -> str:
     if code not in LANGUAGES:
-        raise Invalid("unknown_language", f"Unknown language {str(code)[:20]!r}: use one of {', '.join(LANGUAGES)}.")
+        raise Invalid("unknown_language", "Unknown language %(code)r: use one of %(languages)s.",
+                      code=str(code)[:20], languages=", ".join(LANGUAGES))
     return code
 
 
@@ -68,7 +69,7 @@ def staff_language(session: Session, user: User | None, browser_tags: Iterable[s
 def check_time_zone(name) -> str:
     if name not in available_timezones():
         raise Invalid("unknown_time_zone",
-                      f"Unknown time zone {str(name)[:40]!r}: use an IANA name such as Asia/Shanghai.")
+                      "Unknown time zone %(zone)r: use an IANA name such as Asia/Shanghai.", zone=str(name)[:40])
     return name
 
 
@@ -111,7 +112,7 @@ def check_translation(session: Session, actor: User, row: TranslatedText) -> Non
     check_language(row.language)
     row.text = (row.text or "").strip()
     if not row.text or len(row.text) > MAX_TEXT:
-        raise Invalid("invalid_text", f"The text must be 1 to {MAX_TEXT} characters.")
+        raise Invalid("invalid_text", "The text must be 1 to %(limit)s characters.", limit=MAX_TEXT)
     with session.no_autoflush:  # the row being saved is not a duplicate of itself
         taken = session.scalar(select(TranslatedText.id).where(
             TranslatedText.id != (row.id or 0), TranslatedText.text_key == row.text_key,

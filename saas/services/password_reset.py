@@ -14,12 +14,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..msgids import N_
 from ..models import User
 from . import passwords
 from .accounts import check_password
 from .errors import Forbidden, NotFound
 
-_INVALID = "This password reset link is invalid, used or expired. Ask for a new one."
+_INVALID = N_("This password reset link is invalid, used or expired. Ask for a new one.")
 
 
 def _serializer(tenant_slug: str, user: User) -> URLSafeTimedSerializer:

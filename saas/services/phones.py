@@ -41,12 +41,12 @@ def visitor_for_phone(session: Session, number: str) -> Visitor:
 def required_field(fields: dict, name: str) -> str:
     value = fields.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise Invalid("missing_field", f"The field {name} is required.")
+        raise Invalid("missing_field", "The field %(field)s is required.", field=name)
     return value.strip()
 
 
 def provider_sid(fields: dict, name: str) -> str:
     sid = required_field(fields, name)
     if not SID.match(sid):
-        raise Invalid("invalid_field", f"{name} is 10-64 letters and digits.")
+        raise Invalid("invalid_field", "%(field)s is 10-64 letters and digits.", field=name)
     return sid

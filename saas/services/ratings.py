@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..i18n import N_, translate
+from ..i18n import N_, Label, translate
 from ..models import Conversation, ConversationRating, RatingSettings, User, Visitor, utcnow
 from ..models.conversations import AGENT_HANDLER, CLOSED, OPEN
 from ..models.engagement import LEVELS3, RATING_SCALES, STARS5
@@ -35,9 +35,9 @@ def clean_tags(text_by_score: dict[int, str]) -> dict[str, list[str]]:
     for score, line in text_by_score.items():
         tags = list(dict.fromkeys(tag.strip() for tag in (line or "").split(",") if tag.strip()))
         if len(tags) > TAGS_PER_LEVEL:
-            raise Invalid("too_many_tags", f"At most {TAGS_PER_LEVEL} tags per level.")
+            raise Invalid("too_many_tags", "At most %(limit)s tags per level.", limit=TAGS_PER_LEVEL)
         if any(len(tag) > TAG_MAX for tag in tags):
-            raise Invalid("tag_too_long", f"A tag is at most {TAG_MAX} characters.")
+            raise Invalid("tag_too_long", "A tag is at most %(limit)s characters.", limit=TAG_MAX)
         cleaned[str(score)] = tags
     return cleaned
 
@@ -109,12 +109,12 @@ def rate(session: Session, visitor: Visitor, conversation_id, *, score, tags, co
         raise Invalid("conversation_open", N_("You can rate this conversation once it has ended."))
     levels = LEVELS[stored.scale]
     if not isinstance(score, int) or isinstance(score, bool) or score not in levels:
-        raise Invalid("invalid_score", f"Choose a rating from 1 to {len(levels)}.")
+        raise Invalid("invalid_score", "Choose a rating from 1 to %(highest)s.", highest=len(levels))
     offered = tags_for(stored, stored.scale, score)
     if not isinstance(tags, list) or any(not isinstance(tag, str) or tag not in offered for tag in tags):
-        raise Invalid("invalid_tags", f"Choose tags from those offered for {levels[score]}.")
+        raise Invalid("invalid_tags", "Choose tags from those offered for %(level)s.", level=Label(levels[score]))
     if not isinstance(comment, str) or len(comment.strip()) > COMMENT_MAX or "\x00" in comment:
-        raise Invalid("invalid_comment", f"A comment is at most {COMMENT_MAX} characters.")
+        raise Invalid("invalid_comment", "A comment is at most %(limit)s characters.", limit=COMMENT_MAX)
     values = {
         "agent_id": conversation.assigned_agent_id if conversation.handler == AGENT_HANDLER else None,
         "department_id": conversation.department_id, "scale": stored.scale, "score": score,

@@ -4,12 +4,15 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..msgids import N_, Label
 from ..models import ChannelMode, Department, ReceptionSettings
 from ..models.reception import CHANNELS
 from .accounts import EMAIL_PATTERN
 from .errors import Invalid
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{6,32}$")
+# How a pre-chat field is named inside a sentence shown to the visitor ("Please fill in your …").
+PRECHAT_FIELD_NAMES = {"name": N_("name"), "email": N_("email"), "phone": N_("phone")}
 
 
 def settings(session: Session) -> ReceptionSettings:
@@ -39,7 +42,7 @@ def department_for_visitor(session: Session, department_id) -> Department | None
 
 def clean_channel(channel) -> str:
     if channel not in CHANNELS:
-        raise Invalid("unknown_channel", f"A channel is one of: {', '.join(CHANNELS)}.")
+        raise Invalid("unknown_channel", "A channel is one of: %(channels)s.", channels=", ".join(CHANNELS))
     return channel
 
 
@@ -49,15 +52,15 @@ def clean_prechat(session: Session, form: dict | None) -> dict:
     asked = {f["field"]: f.get("required", False) for f in settings(session).prechat_fields or []}
     unexpected = set(form) - set(asked)
     if unexpected:
-        raise Invalid("invalid_prechat", f"Unexpected field: {sorted(unexpected)[0]}.")
+        raise Invalid("invalid_prechat", "Unexpected field: %(field)s.", field=sorted(unexpected)[0])
     answers = {}
     for field, required in asked.items():
-        value = form.get(field) or ""
+        value, named = form.get(field) or "", Label(PRECHAT_FIELD_NAMES[field])
         if not isinstance(value, str):
-            raise Invalid("invalid_prechat", f"The {field} must be text.")
+            raise Invalid("invalid_prechat", "The %(field)s must be text.", field=named)
         if not value:
             if required:
-                raise Invalid("prechat_required", f"Please fill in your {field}.")
+                raise Invalid("prechat_required", "Please fill in your %(field)s.", field=named)
             continue
         if field == "name" and len(value) > 80:
             raise Invalid("invalid_prechat", "A name is at most 80 characters.")

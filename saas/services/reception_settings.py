@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..i18n import N_
+from ..i18n import N_, Label
 from ..models import ADMIN_ROLES, ChannelMode, Department, DepartmentMember, ReceptionSettings, User
 from ..models.reception import (
     AUTO, BOT_FIRST, BOT_ONLY, CHANNELS, HUMAN_FIRST, HUMAN_ONLY, MANUAL, PRECHAT_FIELDS, RECEPTION_MODES,
@@ -36,14 +36,15 @@ MAX_CONCURRENT = (1, 100)
 # Whole-number settings: (lowest, highest, message when out of range or not a number).
 NUMBER_SETTINGS = {
     "default_max_concurrent": (
-        *MAX_CONCURRENT, "Max concurrent conversations per agent must be a whole number from 1 to 100."),
+        *MAX_CONCURRENT, N_("Max concurrent conversations per agent must be a whole number from 1 to 100.")),
     "reopen_window_minutes": (
-        0, 10080, "The reopen window must be a whole number of minutes from 0 to 10080 (one week)."),
+        0, 10080, N_("The reopen window must be a whole number of minutes from 0 to 10080 (one week).")),
     "bot_handoff_after": (
-        1, 20, "The bot hands over after 1 to 20 unanswered messages: enter a whole number in that range."),
+        1, 20, N_("The bot hands over after 1 to 20 unanswered messages: enter a whole number in that range.")),
 }
 # What the bot says: (most characters, what it is called in messages).
-TEXT_SETTINGS = {"bot_greeting": (1000, "The bot's greeting"), "bot_fallback": (1000, "The bot's fallback answer")}
+TEXT_SETTINGS = {"bot_greeting": (1000, N_("The bot's greeting")),
+                 "bot_fallback": (1000, N_("The bot's fallback answer"))}
 MAX_KEYWORDS, MAX_KEYWORD_LENGTH = 20, 40
 SETTINGS = ("reception_mode", "department_picker", "prechat_fields", *NUMBER_SETTINGS, *TEXT_SETTINGS,
             "bot_handoff_keywords")
@@ -73,7 +74,8 @@ def _mode(value, *, inherit: bool = False) -> str | None:
         return None
     if value not in RECEPTION_MODES:
         choices = ", ".join(f"“{MODE_LABELS[mode]}”" for mode in RECEPTION_MODES)
-        raise Invalid("invalid_mode", f"Choose a reception mode: {choices}" + (" or inherit." if inherit else "."))
+        raise Invalid("invalid_mode", N_("Choose a reception mode: %(choices)s or inherit.") if inherit
+                      else N_("Choose a reception mode: %(choices)s."), choices=choices)
     return value
 
 
@@ -88,11 +90,13 @@ def clean_prechat_fields(fields) -> list[dict]:
     asked = {}
     for entry in fields:
         if not isinstance(entry, Mapping) or entry.get("field") not in PRECHAT_FIELDS:
-            raise Invalid("invalid_prechat_fields", f"A pre-chat field is one of: {', '.join(PRECHAT_FIELDS)}.")
+            raise Invalid("invalid_prechat_fields", "A pre-chat field is one of: %(fields)s.",
+                          fields=", ".join(PRECHAT_FIELDS))
         if not isinstance(entry.get("required", False), bool):
             raise Invalid("invalid_prechat_fields", "A pre-chat field is either required or optional.")
         if entry["field"] in asked:
-            raise Invalid("invalid_prechat_fields", f"The pre-chat form asks for the {entry['field']} only once.")
+            raise Invalid("invalid_prechat_fields", "The pre-chat form asks for the %(field)s only once.",
+                          field=entry["field"])
         asked[entry["field"]] = entry.get("required", False)
     return [{"field": field, "required": asked[field]} for field in PRECHAT_FIELDS if field in asked]
 
@@ -103,7 +107,8 @@ def prechat_fields_from_choices(choices: Mapping[str, str]) -> list[dict]:
     for field in PRECHAT_FIELDS:
         choice = choices.get(field) or NOT_ASKED
         if choice not in PRECHAT_CHOICES:
-            raise Invalid("invalid_prechat_fields", f"The {field} is either not asked, optional or required.")
+            raise Invalid("invalid_prechat_fields", "The %(field)s is either not asked, optional or required.",
+                          field=field)
         if choice != NOT_ASKED:
             fields.append({"field": field, "required": choice == REQUIRED})
     return fields
@@ -153,7 +158,7 @@ def update_settings(session: Session, actor: User, **values) -> ReceptionSetting
 def _text_setting(value, limit: int, label: str) -> str:
     value = value.strip() if isinstance(value, str) else ""
     if not 1 <= len(value) <= limit:
-        raise Invalid("invalid_text", f"{label} is 1 to {limit} characters.")
+        raise Invalid("invalid_text", "%(field)s is 1 to %(limit)s characters.", field=Label(label), limit=limit)
     return value
 
 
@@ -162,8 +167,9 @@ def clean_keywords(value) -> str:
     words = [w.strip() for w in value.split(",")] if isinstance(value, str) else []
     words = list(dict.fromkeys(w for w in words if w))
     if not 1 <= len(words) <= MAX_KEYWORDS or any(len(w) > MAX_KEYWORD_LENGTH for w in words):
-        raise Invalid("invalid_keywords", f"Give 1 to {MAX_KEYWORDS} hand-off keywords, separated by commas, "
-                                          f"each up to {MAX_KEYWORD_LENGTH} characters.")
+        raise Invalid("invalid_keywords", "Give 1 to %(count)s hand-off keywords, separated by commas, "
+                                          "each up to %(longest)s characters.",
+                      count=MAX_KEYWORDS, longest=MAX_KEYWORD_LENGTH)
     return ", ".join(words)
 
 
@@ -196,12 +202,12 @@ def check_department(session: Session, actor: User, department: Department) -> N
     text fields in place."""
     check_admin(session, actor)
     department.name = _clean_text(department.name, required=True, limit=80,
-                                  message="Enter a department name of 1 to 80 characters.")
+                                  message=N_("Enter a department name of 1 to 80 characters."))
     department.public_name = _clean_text(
         department.public_name, required=True, limit=80,
-        message="Enter the name visitors see, 1 to 80 characters.")
+        message=N_("Enter the name visitors see, 1 to 80 characters."))
     department.description = _clean_text(department.description, required=False, limit=2000,
-                                         message="A description is at most 2000 characters.")
+                                         message=N_("A description is at most 2000 characters."))
     if department.assignment not in ASSIGNMENT_LABELS:
         raise Invalid("invalid_assignment", "Assignment is automatic or manual.")
     department.reception_mode = _mode(department.reception_mode, inherit=True)
@@ -212,7 +218,8 @@ def check_department(session: Session, actor: User, department: Department) -> N
     with session.no_autoflush:  # the pending change itself must not be written before this check
         taken = session.scalar(same_name.limit(1)) is not None
     if taken:
-        raise Conflict("department_name_taken", f"There is already a department called “{department.name}”.")
+        raise Conflict("department_name_taken", "There is already a department called “%(name)s”.",
+                       name=department.name)
 
 
 def member_ids(session: Session, department_id: int | None) -> list[int]:
@@ -237,8 +244,8 @@ def set_department_members(session: Session, actor: User, department: Department
     try:
         session.flush()  # a new department needs its id; a name taken meanwhile shows up here
     except IntegrityError:
-        raise Conflict("department_name_taken",
-                       f"There is already a department called “{department.name}”.") from None
+        raise Conflict("department_name_taken", "There is already a department called “%(name)s”.",
+                       name=department.name) from None
     current = set(member_ids(session, department.id))
     if current - wanted:
         session.execute(delete(DepartmentMember).where(DepartmentMember.department_id == department.id,
@@ -254,12 +261,12 @@ def check_channel_mode(session: Session, actor: User, channel_mode: ChannelMode,
     """Rules for a channel's own reception mode, created or edited but not yet committed."""
     check_admin(session, actor)
     if channel_mode.channel not in CHANNELS:
-        raise Invalid("unknown_channel", f"A channel is one of: {', '.join(CHANNELS)}.")
+        raise Invalid("unknown_channel", "A channel is one of: %(channels)s.", channels=", ".join(CHANNELS))
     channel_mode.reception_mode = _mode(channel_mode.reception_mode)
     if is_created:
         with session.no_autoflush:
             taken = session.scalar(select(ChannelMode.channel).where(ChannelMode.channel == channel_mode.channel))
         if taken is not None:
             raise Conflict("channel_mode_exists",
-                           f"The channel {CHANNEL_LABELS[channel_mode.channel]} already has its own mode: "
-                           "edit that one instead.")
+                           "The channel %(channel)s already has its own mode: edit that one instead.",
+                           channel=Label(CHANNEL_LABELS[channel_mode.channel]))

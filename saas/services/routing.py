@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
 from ..models import Conversation, ConversationEvent, Department, DepartmentMember, Message, User, Visitor, utcnow
 from ..models.conversations import AGENT_HANDLER, BOT_HANDLER, CLOSED, OPEN, QUEUE_HANDLER
@@ -256,22 +256,22 @@ def _claim_visitor(session: Session, visitor: Visitor) -> None:
     session.execute(select(Visitor.id).where(Visitor.id == visitor.id).with_for_update())
 
 
-def _claim_visitor_for(session: Session, visitor: Visitor,
-                       client_id: str) -> tuple[Conversation | None, Message | None]:
-    """``_claim_visitor`` that reads, in the same statement, the visitor's latest conversation and
-    the message ``client_id`` already stored in it (a resend)."""
+def _claim_visitor_for(session: Session, visitor: Visitor | int,
+                       client_id: str) -> tuple[Visitor, Conversation | None, Message | None, int]:
+    """``_claim_visitor`` that reads, in the same statement, the visitor's row, their latest
+    conversation, the message ``client_id`` already stored in it (a resend) and the automatic
+    replies' settings version."""
     latest_id = (select(func.max(Conversation.id)).where(Conversation.visitor_id == Visitor.id)
                  .correlate(Visitor).scalar_subquery())
-    _, latest, stored = session.execute(
-        select(Visitor.id, Conversation, Message)
+    return tuple(session.execute(
+        select(Visitor, Conversation, Message, auto_replies.SETTINGS_VERSION)
         .outerjoin(Conversation, Conversation.id == latest_id)
         .outerjoin(Message, and_(Message.conversation_id == Conversation.id, Message.client_id == client_id))
-        .where(Visitor.id == visitor.id)
-        # The mapped inner join to the visitor would drop the row of a visitor with no conversation.
-        .options(joinedload(Conversation.visitor, innerjoin=False))
+        .where(Visitor.id == (visitor if isinstance(visitor, int) else visitor.id))
+        # The conversation's visitor is the row read here: not joined a second time.
+        .options(contains_eager(Conversation.visitor))
         .with_for_update(of=Visitor)
-    ).one()
-    return latest, stored
+    ).one())
 
 
 def open_conversation(session: Session, visitor: Visitor, *, channel: str | None = None, department_id=None,
@@ -477,9 +477,9 @@ def transfer(session: Session, actor: User, conversation_id, *, to_agent_id=None
         if target is None or not target.is_enabled:
             raise NotFound("agent_not_found", "No such agent in this workspace.")
         if target.presence != ONLINE:
-            raise Invalid("agent_not_online", f"{target.display_name} is not online.")
+            raise Invalid("agent_not_online", "%(agent)s is not online.", agent=target.display_name)
         if target.id != previous_agent_id and load(session, target.id) >= capacity(session, target):
-            raise Conflict("agent_at_capacity", f"{target.display_name} has no free slot.")
+            raise Conflict("agent_at_capacity", "%(agent)s has no free slot.", agent=target.display_name)
         record(session, conversation, "transferred", AGENT_ACTOR, actor.id, from_agent_id=previous_agent_id,
                to_agent_id=target.id, note=note)
         conversation.waiting_since = None
@@ -587,23 +587,25 @@ def start_with_agent(session: Session, visitor: Visitor, agent_id: int) -> tuple
     return conversation, outcome
 
 
-def visitor_says(session: Session, visitor: Visitor, *, client_id, body, max_length: int,
+def visitor_says(session: Session, visitor: Visitor | int, *, client_id, body, max_length: int,
                  attachment: dict | None = None, channel: str | None = None):
     """A visitor message: stored in the right conversation, then the bot's turn if it holds it
     (not for a file: the bot cannot read one). Returns (the visitor's Posted, Outcome). A resend
-    is answered with the stored message. ``channel``: see ``_conversation_for_claimed``."""
+    is answered with the stored message. ``visitor``: the row, or just its id (a socket event's:
+    the row is then read with its lock). ``channel``: see ``_conversation_for_claimed``."""
     client_id = conversations.clean_client_id(client_id)
     body = conversations.clean_body(body, max_length)
     # Locked before the resend check, so the conversation read for it is the one the message joins
     # (the lock ends with the session when this is a resend).
-    latest, stored = _claim_visitor_for(session, visitor, client_id)
+    visitor, latest, stored, replies_version = _claim_visitor_for(session, visitor, client_id)
     if stored is not None:
         return conversations.Posted(latest, stored, is_new=False), Outcome()
     conversation, outcome = _conversation_for_claimed(session, visitor, latest, channel)
+    rules = auto_replies.timed_rules(session, replies_version)
     # A reopened or new conversation cannot hold the client id; the latest one was checked above.
     posted = conversations.post_visitor_message(
         session, visitor, conversation, client_id=client_id, body=body, attachment=attachment,
-        resend_checked=True, then=lambda staging: auto_replies.visitor_spoke(staging, conversation))
+        resend_checked=True, then=lambda staging: auto_replies.visitor_spoke(staging, conversation, rules))
     outcome.posted.append(posted)
     if posted.is_new and attachment is None:
         outcome.merge(bot_turn(session, conversation, body))
@@ -616,7 +618,8 @@ def agent_reply(session: Session, agent: User, conversation_id, *, client_id, bo
     write into a colleague's conversation. Returns (the agent's Posted, Outcome)."""
     client_id = conversations.clean_client_id(client_id)
     body = conversations.clean_body(body, max_length)
-    conversation, resent = conversations.get_with_resent(session, conversation_id, client_id)
+    conversation, resent, replies_version = conversations.get_with_resent(
+        session, conversation_id, client_id, auto_replies.SETTINGS_VERSION)
     if resent is not None:
         return resent, Outcome()
     if conversation.status != OPEN:
@@ -626,9 +629,10 @@ def agent_reply(session: Session, agent: User, conversation_id, *, client_id, bo
     if conversation.handler != AGENT_HANDLER:
         outcome.merge(pick(session, agent, conversation.id))
         session.refresh(conversation)
+    rules = auto_replies.timed_rules(session, replies_version)
     posted = conversations.post_agent_message(
         session, agent, conversation, client_id=client_id, body=body, attachment=attachment,
-        resend_checked=True, then=lambda staging: auto_replies.agent_spoke(staging, conversation))
+        resend_checked=True, then=lambda staging: auto_replies.agent_spoke(staging, conversation, rules))
     if posted.is_new:
         outbound.after_agent_message(session, conversation, posted.message)
     outcome.posted.append(posted)

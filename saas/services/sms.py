@@ -34,7 +34,7 @@ def verify_signature(session: Session, url: str, params: list[tuple[str, str]], 
     if not token:
         raise NotFound("sms_not_configured", "This workspace has not set up SMS.")
     if not given or not hmac.compare_digest(twilio_signature(token, url, params), given):
-        raise Forbidden("bad_signature", f"The {SIGNATURE_HEADER} header does not match this request.")
+        raise Forbidden("bad_signature", "The %(header)s header does not match this request.", header=SIGNATURE_HEADER)
 
 
 def receive_text(session: Session, fields: dict) -> tuple[conversations.Posted, routing.Outcome]:

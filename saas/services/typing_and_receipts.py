@@ -14,7 +14,7 @@ def clean_draft(draft, max_length: int) -> str:
     if not isinstance(draft, str):
         raise Invalid("invalid_draft", "A draft is text.")
     if len(draft) > max_length:
-        raise Invalid("draft_too_long", f"A draft is at most {max_length} characters.")
+        raise Invalid("draft_too_long", "A draft is at most %(limit)s characters.", limit=max_length)
     return draft.replace("\x00", "")
 
 

@@ -44,7 +44,8 @@ def clean_color(value) -> str:
     text = value.strip().lower() if isinstance(value, str) else ""
     match = _HEX_COLOR.fullmatch(text)
     if match is None:
-        raise Invalid("invalid_color", f"{str(value)[:40]!r} is not a colour: write it as #rrggbb, e.g. #2563eb.")
+        raise Invalid("invalid_color", "%(value)r is not a colour: write it as #rrggbb, e.g. #2563eb.",
+                      value=str(value)[:40])
     digits = match.group(1)
     return "#" + (digits if len(digits) == 6 else "".join(d * 2 for d in digits))
 
@@ -78,16 +79,17 @@ def contrast(color) -> Contrast:
 def _clean_text(value, name: str, limit: int) -> str:
     text = " ".join(value.split()) if isinstance(value, str) else ""
     if not text:
-        raise Invalid(f"invalid_{name}", f"The {name.replace('_', ' ')} cannot be empty.")
+        raise Invalid(f"invalid_{name}", "The %(field)s cannot be empty.", field=name.replace("_", " "))
     if len(text) > limit:
-        raise Invalid(f"invalid_{name}", f"The {name.replace('_', ' ')} is at most {limit} characters.")
+        raise Invalid(f"invalid_{name}", "The %(field)s is at most %(limit)s characters.",
+                      field=name.replace("_", " "), limit=limit)
     return text
 
 
 def clean_logo(data: bytes) -> str:
     """The logo's file type key: a PNG, JPEG, GIF or WebP image of at most MAX_LOGO_BYTES, by its bytes."""
     if len(data) > MAX_LOGO_BYTES:
-        raise Invalid("logo_too_large", f"The logo is larger than {MAX_LOGO_BYTES // 1024} KB.")
+        raise Invalid("logo_too_large", "The logo is larger than %(kilobytes)s KB.", kilobytes=MAX_LOGO_BYTES // 1024)
     file_type = sniff(data).file_type
     if file_type is None or not file_type.is_image:
         raise Invalid("logo_not_an_image", "The logo must be a PNG, JPEG, GIF or WebP image.")

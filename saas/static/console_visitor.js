@@ -23,6 +23,9 @@
   var inviteStatusEl = document.getElementById('visitor-invite-status');
   var trailEl = document.getElementById('visitor-trail');
   var conversationsEl = document.getElementById('visitor-conversations');
+  var eraseAskEl = document.getElementById('visitor-erase-ask'); // owners and admins only
+  var eraseConfirmEl = document.getElementById('visitor-erase-confirm');
+  var eraseStatusEl = document.getElementById('visitor-erase-status');
   var liveListEl = document.getElementById('live-list');
   var liveEmptyEl = document.getElementById('live-empty');
   var liveCountEl = document.getElementById('live-count');
@@ -131,6 +134,7 @@
     var row = live.get(v.visitor_id);
     inviteEl.hidden = !row || row.state === 'chatting';
     window.SwitchboardChannels.showCalls(v);
+    if (eraseAskEl) showEraseConfirm(false);
   }
 
   function loadPanel(what) {
@@ -181,6 +185,41 @@
       inviteStatusEl.textContent = t('Invitation sent; waiting for an answer.');
     }, function (error) { inviteStatusEl.textContent = error.message; });
   });
+
+  // ---------- erasing the visitor's personal data (owners and admins) ----------
+
+  function showEraseConfirm(open) {
+    eraseConfirmEl.hidden = !open;
+    eraseAskEl.hidden = open;
+    eraseAskEl.setAttribute('aria-expanded', String(open));
+    eraseStatusEl.hidden = true;
+  }
+
+  function erased() {
+    api.showNotice(t('Personal data erased.'), true);
+    loadLive();
+    // The visitor has a new id now: a conversation still leads to them (anonymised), an old id does not.
+    if (asked && asked.conversation_id) loadPanel(asked);
+    else panelEl.hidden = true;
+  }
+
+  if (eraseAskEl) {
+    eraseAskEl.addEventListener('click', function () {
+      showEraseConfirm(true);
+      document.getElementById('visitor-erase-no').focus(); // the harmless choice first
+    });
+    document.getElementById('visitor-erase-no').addEventListener('click', function () {
+      showEraseConfirm(false);
+      eraseAskEl.focus();
+    });
+    document.getElementById('visitor-erase-yes').addEventListener('click', function () {
+      if (!shown) return;
+      request('visitor:erase', { visitor_id: shown.visitor_id }, erased, function (error) {
+        eraseStatusEl.textContent = error.message;
+        eraseStatusEl.hidden = false;
+      });
+    });
+  }
 
   root.addEventListener('conversation:opened', function (event) {
     loadPanel({ conversation_id: event.detail.id });

@@ -27,6 +27,9 @@
     });
   }
 
+  // An export's state as the server stores it → as shown (the page draws the first one itself).
+  var EXPORT_STATES = { queued: t('Queued'), running: t('Running') };
+
   function followExport() {
     var card = document.querySelector('.export-progress[data-status-url]');
     if (!card) return;
@@ -51,7 +54,8 @@
             var reason = job.error || t('unknown error');
             state.textContent = t('Failed: {reason}', { reason: reason });
           } else {
-            state.textContent = job.status + '… ' + t('{count} rows written.', { count: job.rows_written.toLocaleString() });
+            state.textContent = (EXPORT_STATES[job.status] || job.status) + '… ' +
+              t('{count} rows written.', { count: job.rows_written.toLocaleString() });
             setTimeout(poll, 1000);
           }
         })

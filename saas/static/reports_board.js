@@ -51,7 +51,8 @@
     queues.replaceChildren();
     board.queues.forEach(function (queue) {
       var row = document.createElement('tr');
-      cell(row, queue.name);
+      // The queue of no department comes with the server's English name: it is named here.
+      cell(row, queue.department_id === null ? t('No department') : queue.name);
       cell(row, String(queue.waiting), 'num');
       cell(row, duration(later(queue.longest_wait_seconds)), 'num');
       queues.appendChild(row);

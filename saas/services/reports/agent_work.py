@@ -55,7 +55,7 @@ PRESENCE_COLUMNS = [Column("online_seconds", N_("Online (s)"), NUMBER),
 DURATIONS = {column.key for column in WORK_COLUMNS + PRESENCE_COLUMNS if column.label.endswith("(s)")}
 WAIT_STARTS = ("queued", "handed_over", "reopened")
 ASSIGNMENT_ENDS = ("assigned", "queued", "handed_over", "closed")
-NO_DEPARTMENT = "No department"
+NO_DEPARTMENT = N_("No department")
 
 
 def percentile(values: list[float], fraction: float) -> float | None:

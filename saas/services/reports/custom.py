@@ -11,9 +11,10 @@ from sqlalchemy import case, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased, outerjoin
 
 from saas.models import Conversation, ConversationRating, Department, Message, SavedReport, User, VisitSession
-from saas.i18n import N_
+from saas.i18n import N_, Label
 from saas.services.errors import NotFound
 
+from . import rollups
 from .period import Period, ReportError, parse_period, tenant_time_zone
 from .table import COUNT, NUMBER, RATE, TEXT, Column, ReportTable
 
@@ -124,7 +125,7 @@ class Definition:
 
 def _names(values, kind: str) -> list[str]:
     if not isinstance(values, (list, tuple)) or not all(isinstance(value, str) for value in values):
-        raise ReportError(f"invalid_{kind}", f"{kind.capitalize()} must be a list of names.")
+        raise ReportError(f"invalid_{kind}", "%(kind)s must be a list of names.", kind=kind.capitalize())
     return list(dict.fromkeys(value for value in values if value))
 
 
@@ -135,28 +136,29 @@ def parse_definition(data) -> Definition:
     dimensions, metrics = _names(data.get("dimensions", []), "dimensions"), _names(data.get("metrics", []), "metrics")
     for name in dimensions:
         if name not in DIMENSIONS:
-            raise ReportError("unknown_dimension", f"Unknown dimension {name[:60]!r}.")
+            raise ReportError("unknown_dimension", "Unknown dimension %(name)r.", name=name[:60])
     for name in metrics:
         if name not in METRICS:
-            raise ReportError("unknown_metric", f"Unknown metric {name[:60]!r}.")
+            raise ReportError("unknown_metric", "Unknown metric %(name)r.", name=name[:60])
     if len(dimensions) > MAX_DIMENSIONS:
-        raise ReportError("too_many_dimensions", f"Choose at most {MAX_DIMENSIONS} dimensions.")
+        raise ReportError("too_many_dimensions", "Choose at most %(limit)s dimensions.", limit=MAX_DIMENSIONS)
     if not 1 <= len(metrics) <= MAX_METRICS:
-        raise ReportError("metrics_needed", f"Choose 1 to {MAX_METRICS} metrics.")
+        raise ReportError("metrics_needed", "Choose 1 to %(limit)s metrics.", limit=MAX_METRICS)
     filters = data.get("filters") or {}
     if not isinstance(filters, dict):
         raise ReportError("invalid_filters", "Filters are pairs of a dimension and a value.")
     for name, value in filters.items():
         if name not in DIMENSIONS or name == "time":
-            raise ReportError("unknown_filter", f"Cannot filter on {str(name)[:60]!r}.")
+            raise ReportError("unknown_filter", "Cannot filter on %(name)r.", name=str(name)[:60])
         if not isinstance(value, str) or not 0 < len(value) <= 2048:
-            raise ReportError("invalid_filter", f"The {name} filter needs a value of 1 to 2,048 characters.")
+            raise ReportError("invalid_filter", "The %(name)s filter needs a value of 1 to 2,048 characters.",
+                              name=name)
     for name in metrics:
         fact = METRICS[name].fact
         for dimension in [*dimensions, *filters]:
             if dimension != "time" and fact not in DIMENSIONS[dimension][1]:
-                raise ReportError("incompatible", f"{METRICS[name].label} cannot be split or filtered by "
-                                                  f"{DIMENSIONS[dimension][0].lower()}.")
+                raise ReportError("incompatible", "%(metric)s cannot be split or filtered by “%(dimension)s”.",
+                                  metric=Label(METRICS[name].label), dimension=Label(DIMENSIONS[dimension][0]))
     return Definition(tuple(dimensions), tuple(metrics), tuple(sorted(filters.items())))
 
 
@@ -195,6 +197,15 @@ def _query(fact: Fact, definition: Definition, period: Period, metrics: list[str
     return statement.group_by(*dimension_columns) if grouped and dimension_columns else statement
 
 
+def _fact_results(session: Session, fact: Fact, definition: Definition, period: Period,
+                  metrics: list[str]) -> tuple[list[dict], dict]:
+    """One fact table's grouped rows and totals: from its rollup when it has every piece asked for."""
+    if rollups.covers(fact.name, definition.dimensions, definition.filters, period, metrics):
+        return rollups.report(session, fact.name, definition.dimensions, definition.filters, period, metrics)
+    grouped = [dict(row._mapping) for row in session.execute(_query(fact, definition, period, metrics, grouped=True))]
+    return grouped, dict(session.execute(_query(fact, definition, period, metrics, grouped=False)).one()._mapping)
+
+
 def _finish(metrics: list[str], values: dict) -> dict:
     row = {}
     for name in metrics:
@@ -214,21 +225,21 @@ def run_report(session: Session, definition: Definition, period: Period) -> Repo
     merged: dict[tuple, dict] = {}
     totals: dict = {}
     for fact_name, metrics in by_fact.items():
-        fact = FACTS[fact_name]
-        for row in session.execute(_query(fact, definition, period, metrics, grouped=True)):
-            values = dict(row._mapping)
+        grouped, fact_totals = _fact_results(session, FACTS[fact_name], definition, period, metrics)
+        for values in grouped:
             key = tuple(values[name] for name in definition.dimensions)
             merged.setdefault(key, {}).update(values)
-        totals.update(session.execute(_query(fact, definition, period, metrics, grouped=False)).one()._mapping)
+        totals.update(fact_totals)
     if definition.dimensions == ("time",):
         for label in period.bucket_labels():  # an empty bucket is a 0 on the chart, not a gap
             merged.setdefault((label,), {})
     rows = [{**dict(zip(definition.dimensions, key)), **_finish(list(definition.metrics), values)}
             for key, values in merged.items()]
     rows.sort(key=lambda row: _sort_key(definition, row))
-    columns = [Column(name, DIMENSIONS[name][0], TEXT) for name in definition.dimensions]
+    columns = [Column(name, DIMENSIONS[name][0], TEXT, values=name) for name in definition.dimensions]
     columns += [Column(name, METRICS[name].label, METRICS[name].kind) for name in definition.metrics]
-    notes = [f"Only the first {ROW_LIMIT} of {len(rows):,} rows are shown."] if len(rows) > ROW_LIMIT else []
+    notes = ([gettext("Only the first %(limit)s of %(count)s rows are shown.", limit=ROW_LIMIT, count=f"{len(rows):,}")]
+             if len(rows) > ROW_LIMIT else [])
     return ReportTable(columns, rows[:ROW_LIMIT], {**{name: None for name in definition.dimensions},
                                                    **_finish(list(definition.metrics), totals)}, notes)
 
@@ -267,7 +278,7 @@ def chart(table: ReportTable, definition: Definition, title: str) -> dict:
 def save_report(session: Session, user_id: int, name, data: dict) -> SavedReport:
     name = str(name or "").strip()
     if not 0 < len(name) <= NAME_MAX:
-        raise ReportError("invalid_name", f"Give the report a name of 1 to {NAME_MAX} characters.")
+        raise ReportError("invalid_name", "Give the report a name of 1 to %(limit)s characters.", limit=NAME_MAX)
     definition = parse_definition(data).as_dict()
     definition["granularity"] = data.get("granularity") or "day"
     report = SavedReport(name=name, definition=definition, created_by_id=user_id)

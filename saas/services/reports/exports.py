@@ -7,16 +7,20 @@ XLSX through openpyxl's write-only mode, so memory stays flat whatever the size.
 spreadsheet would run as a formula get a leading apostrophe."""
 import csv
 import importlib
+import json
 import logging
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from saas.models import ReportExport, utcnow
+from saas.models import ReportExport, User, utcnow
 from saas.models.reports import EXPORT_DONE, EXPORT_FAILED, EXPORT_QUEUED, EXPORT_RUNNING
+from saas.i18n import translate
+from saas.services import audit, languages
 from saas.services.errors import NotFound
 from saas.services.knowledge_base import _spreadsheet_safe as spreadsheet_safe
 from tenants import TenantRef, current_tenant, tenant_session
@@ -42,7 +46,7 @@ KINDS = {
 
 def _kind(kind: str):
     if kind not in KINDS:
-        raise ReportError("unknown_export", f"Unknown export {str(kind)[:40]!r}.")
+        raise ReportError("unknown_export", "Unknown export %(kind)r.", kind=str(kind)[:40])
     return importlib.import_module(KINDS[kind])
 
 
@@ -60,20 +64,25 @@ def export_path(tenant: TenantRef, export: ReportExport) -> Path:
     return root / EXPORTS_FOLDER / f"{export.public_id}.{export.file_format}"
 
 
-def create_export(session: Session, user_id: int, kind: str, parameters: dict, file_format: str) -> ReportExport:
-    """The export's row, for ``parameters`` from ``parameters_for``; ``start_export`` also queues it."""
+def create_export(session: Session, user_id: int, kind: str, parameters: dict, file_format: str, *,
+                  address: str | None = None) -> ReportExport:
+    """The export's row, for ``parameters`` from ``parameters_for``, audited with what it exports;
+    ``start_export`` also queues it."""
     if file_format not in FORMATS:
         raise ReportError("invalid_format", "Export as csv or xlsx.")
     export = ReportExport(public_id=secrets.token_hex(16), kind=kind, parameters=parameters,
                           file_format=file_format, status=EXPORT_QUEUED, created_by_id=user_id)
     session.add(export)
+    audit.record(session, audit.EXPORT_REQUESTED, actor=session.get(User, user_id), address=address,
+                 target=f"report export {export.public_id} ({kind}, {file_format})",
+                 detail=json.dumps(parameters, sort_keys=True, default=str))
     session.commit()
     return export
 
 
 def start_export(session: Session, tenant: TenantRef, user_id: int, kind: str, parameters: dict,
-                 file_format: str) -> ReportExport:
-    export = create_export(session, user_id, kind, parameters, file_format)
+                 file_format: str, *, address: str | None = None) -> ReportExport:
+    export = create_export(session, user_id, kind, parameters, file_format, address=address)
     enqueue("saas.services.reports.exports.run_export", tenant, export.id)
     return export
 
@@ -92,7 +101,8 @@ def run_export(export_id: int) -> None:
         export.rows_total = source.total
         session.commit()
         writer = _write_xlsx if export.file_format == "xlsx" else _write_csv
-        written = writer(partial, source, lambda count: _progress(session, export_id, count))
+        written = writer(partial, _headed_for_asker(session, export, source),
+                         lambda count: _progress(session, export_id, count))
         partial.replace(path)
         session.execute(update(ReportExport).where(ReportExport.id == export_id)
                         .values(status=EXPORT_DONE, rows_written=written, rows_total=written, finished_at=utcnow()))
@@ -114,6 +124,15 @@ def _progress(session: Session, export_id: int, count: int) -> None:
 def _cells(columns: list, row: dict) -> list:
     return [spreadsheet_safe(value) if isinstance(value, str) else value
             for value in (row.get(column.key) for column in columns)]
+
+
+def _headed_for_asker(session: Session, export: ReportExport, source: ExportRows) -> ExportRows:
+    """``source`` with its column names in the language of the admin who asked: their profile's,
+    else the workspace's (the job has no browser to ask). Cells stay as stored, whoever asked."""
+    asker = session.get(User, export.created_by_id) if export.created_by_id is not None else None
+    language = languages.staff_language(session, asker, ())
+    columns = [replace(column, label=translate(language, column.label)) for column in source.columns]
+    return replace(source, columns=columns)
 
 
 def _write_csv(path: Path, source: ExportRows, progress) -> int:

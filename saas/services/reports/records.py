@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from ...i18n import NP_, N_
 from ...models import (
     BotTurn, Conversation, ConversationEvent, ConversationRating, Department, Message, PageView, User,
     VisitSession,
@@ -27,11 +28,13 @@ TRANSCRIPT_MESSAGES = 10_000
 TRAIL_PAGES = 200
 EXPORT_BATCH = 1000
 EXPORT_COLUMNS = [
-    Column("id", "Conversation"), Column("created_at", "Started", TEXT), Column("closed_at", "Closed", TEXT),
-    Column("status", "Status", TEXT), Column("channel", "Channel", TEXT), Column("department", "Department", TEXT),
-    Column("agent", "Agent", TEXT), Column("visitor", "Visitor", TEXT), Column("handled_by", "Handled by", TEXT),
-    Column("messages", "Messages"), Column("rating", "Rating"), Column("rating_scale", "Rating scale", TEXT),
-    Column("tags", "Evaluation tags", TEXT),
+    Column("id", N_("Conversation")), Column("created_at", N_("Started"), TEXT),
+    Column("closed_at", NP_("time", "Closed"), TEXT), Column("status", N_("Status"), TEXT),
+    Column("channel", N_("Channel"), TEXT), Column("department", N_("Department"), TEXT),
+    Column("agent", N_("Agent"), TEXT), Column("visitor", N_("Visitor"), TEXT),
+    Column("handled_by", N_("Handled by"), TEXT), Column("messages", N_("Messages")), Column("rating", N_("Rating")),
+    Column("rating_scale", N_("Rating scale"), TEXT),
+    Column("tags", N_("Evaluation tags"), TEXT),
 ]
 
 
@@ -59,14 +62,15 @@ def _whole_number(args, name: str, low: int, high: int) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ReportError(f"invalid_{name}", f"{name!r} must be a whole number from {low} to {high}.")
+        raise ReportError(f"invalid_{name}", "%(name)r must be a whole number from %(low)s to %(high)s.",
+                          name=name, low=low, high=high)
     return int(raw)
 
 
 def _text(args, name: str, longest: int) -> str | None:
     value = (args.get(name) or "").strip()
     if len(value) > longest:
-        raise ReportError(f"invalid_{name}", f"{name!r} is at most {longest} characters.")
+        raise ReportError(f"invalid_{name}", "%(name)r is at most %(limit)s characters.", name=name, limit=longest)
     return value or None
 
 
@@ -75,7 +79,7 @@ def parse_filters(args) -> RecordFilters:
     channel = parse_channel(args)
     handled_by = _text(args, "handled_by", 8)
     if handled_by is not None and handled_by not in HANDLED_BY:
-        raise ReportError("invalid_handled_by", f"Handled by is one of: {', '.join(HANDLED_BY)}.")
+        raise ReportError("invalid_handled_by", "Handled by is one of: %(choices)s.", choices=", ".join(HANDLED_BY))
     return RecordFilters(
         channel=channel, agent_id=_whole_number(args, "agent", 1, 2**31 - 1),
         department_id=_whole_number(args, "department", 1, 2**31 - 1), handled_by=handled_by,

@@ -10,6 +10,7 @@ with at least one conversation. By *visited page*, a visit counts under every pa
 rows add up to more than the total."""
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
@@ -55,8 +56,8 @@ class SourceQuery:
 def parse_query(args, period: Period) -> SourceQuery:
     dimension = args.get("dimension") or "channel"
     if dimension not in DIMENSIONS:
-        raise ReportError("unknown_dimension", f"Unknown dimension {dimension[:60]!r}: "
-                                               f"choose one of {', '.join(DIMENSIONS)}.")
+        raise ReportError("unknown_dimension", "Unknown dimension %(name)r: choose one of %(choices)s.",
+                          name=dimension[:60], choices=", ".join(DIMENSIONS))
     unit = args.get("unit") or "session"
     if unit not in UNITS:
         raise ReportError("unknown_unit", "Count by 'session' or by 'visitor'.")
@@ -69,10 +70,11 @@ def clean_filters(filters) -> tuple[tuple[str, str], ...]:
         raise ReportError("invalid_filters", "Filters are pairs of a visit attribute and a value.")
     for name, value in filters.items():
         if name not in SESSION_ATTRIBUTES:
-            raise ReportError("unknown_filter", f"Cannot filter on {str(name)[:60]!r}: "
-                                                f"use one of {', '.join(SESSION_ATTRIBUTES)}.")
+            raise ReportError("unknown_filter", "Cannot filter on %(name)r: use one of %(choices)s.",
+                              name=str(name)[:60], choices=", ".join(SESSION_ATTRIBUTES))
         if not isinstance(value, str) or not value or len(value) > 2048:
-            raise ReportError("invalid_filter", f"The {name} filter needs a value of 1 to 2,048 characters.")
+            raise ReportError("invalid_filter", "The %(name)s filter needs a value of 1 to 2,048 characters.",
+                              name=name)
     return tuple(sorted(filters.items()))
 
 
@@ -132,11 +134,12 @@ def source_report(session: Session, query: SourceQuery) -> ReportTable:
     whole_visits = _visits(replace(query, dimension="channel"))
     metrics, joined = _aggregate(whole_visits, query.period)
     totals = _row(query, {"value": None, **session.execute(select(*metrics).select_from(joined)).one()._mapping})
-    columns = [Column("value", DIMENSIONS[query.dimension], TEXT), Column("visitors", N_("Visitors")),
+    columns = [Column("value", DIMENSIONS[query.dimension], TEXT, values=query.dimension), Column("visitors", N_("Visitors")),
                Column("sessions", N_("Visits")), Column("page_views", N_("Page views")),
                Column("conversations", N_("Conversations started")),
                Column("conversion_rate", CONVERSION_RATE_LABELS[query.unit], RATE)]
-    notes = [f"Only the top {ROW_LIMIT} rows by visits are shown."] if len(rows) == ROW_LIMIT else []
+    notes = ([gettext("Only the top %(limit)s rows by visits are shown.", limit=ROW_LIMIT)]
+             if len(rows) == ROW_LIMIT else [])
     return ReportTable(columns, rows, totals, notes)
 
 

@@ -5,7 +5,36 @@ from typing import Iterable
 
 from flask_babel import gettext
 
+from saas.i18n import NP_, N_, translated
+from saas.models.conversations import CLOSED, OPEN
+from saas.services.accounts import ROLE_LABELS
+from saas.services.reception_settings import CHANNEL_LABELS
+
 TEXT, COUNT, RATE, NUMBER = "text", "count", "rate", "number"
+
+# What is stored (and what filters and exports take) → the msgid shown for it, per kind of value.
+# Values of no kind here (departments, agents, referrers, search terms…) are shown as stored.
+VALUE_NAMES = {
+    "channel": CHANNEL_LABELS,
+    "status": {OPEN: NP_("conversation status", "Open"), CLOSED: NP_("conversation status", "Closed")},
+    "sender": {"visitor": N_("Visitor"), "agent": N_("Agent"), "bot": N_("Bot"), "system": N_("System")},
+    "source_kind": {"search": N_("Search engine"), "social": N_("Social network"), "referral": N_("Referring site"),
+                    "campaign": N_("Campaign"), "direct": N_("Direct"), "internal": N_("Internal")},
+    "device_type": {"desktop": N_("Desktop"), "mobile": N_("Mobile"), "tablet": N_("Tablet"), "bot": N_("Bot"),
+                    "unknown": N_("Unknown")},
+    "handled_by": {"bot": N_("Bot"), "human": N_("Agent"), "both": N_("Bot and agent"), "nobody": N_("Nobody")},
+    "export": {"sources": N_("Sources"), "custom": N_("Custom reports"), "agent_work": N_("Agent work"),
+               "records": N_("Conversation records")},
+    "role": ROLE_LABELS,
+    "presence": {"online": N_("online"), "away": N_("away"), "offline": N_("offline")},
+    "export_status": {"queued": N_("Queued"), "running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")},
+}
+
+
+def value_name(value, kind: str | None) -> str:
+    """A stored value as this request's viewer reads it (``{{ r.channel | value_name("channel") }}``)."""
+    name = VALUE_NAMES.get(kind, {}).get(value)
+    return str(value) if name is None else translated(name)
 
 
 @dataclass(frozen=True)
@@ -13,17 +42,18 @@ class Column:
     key: str
     label: str
     kind: str = COUNT  # text, count, rate (0..1, shown as a percentage) or number
+    values: str | None = None  # a text column's kind of value in VALUE_NAMES, shown by its name
 
     def display(self, value) -> str:
         if value is None:
-            return "–" if self.kind != TEXT else "(none)"
+            return "–" if self.kind != TEXT else translated(N_("(none)"))
         if self.kind == RATE:
             return f"{value * 100:.1f}%"
         if self.kind == NUMBER:
             return f"{value:,.2f}"
         if self.kind == COUNT:
             return f"{value:,}"
-        return str(value)
+        return value_name(value, self.values)
 
 
 @dataclass
