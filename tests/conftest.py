@@ -129,6 +129,9 @@ def _make_backend(request, tmp_path_factory):
         # Real Argon2id, at a cost that lets a suite of a thousand logins run in seconds, not minutes.
         "SWITCHBOARD_PASSWORD_HASH_TIME_COST": str(TEST_PASSWORD_HASH_COST["PASSWORD_HASH_TIME_COST"]),
         "SWITCHBOARD_PASSWORD_HASH_MEMORY_KIB": str(TEST_PASSWORD_HASH_COST["PASSWORD_HASH_MEMORY_KIB"]),
+        # Servers live for a whole worker session, and PostgreSQL's 100 connections are shared by
+        # all workers: keep few idle ones (bursts still open up to SWITCHBOARD_DB_MAX_OVERFLOW more).
+        "SWITCHBOARD_DB_POOL_SIZE": "2",
     }
     if request.param == "sqlite":
         yield Backend("sqlite", env)

@@ -67,8 +67,9 @@ def test_every_translation_keeps_its_msgid_s_placeholders():
 
 def test_the_compiled_catalogue_is_up_to_date_with_the_po():
     with open(CATALOGUE / "messages.mo", "rb") as f:
-        # read_mo leaves a message's context (msgctxt) as bytes
-        compiled = {(m.context and m.context.decode(), _hashable(m.id)): _hashable(m.string)
+        # Babel before 2.19 reads a message's context (msgctxt) from a .mo as bytes, 2.19 as str
+        compiled = {(m.context.decode() if isinstance(m.context, bytes) else m.context, _hashable(m.id)):
+                    _hashable(m.string)
                     for m in read_mo(f) if m.id}
     written = {(m.context, _hashable(m.id)): _hashable(m.string) for m in _read_po(CATALOGUE / "messages.po") if m.id}
     assert compiled == written, "run `make translations`"
