@@ -111,6 +111,7 @@ def create_tenant(slug: str, name: str) -> TenantRef:
     try:
         _create_storage(tenant)
         migrate_tenant(tenant)
+        tenant = registry.activate(tenant)
     except Exception:
         _drop_storage(tenant)
         registry.remove(tenant)

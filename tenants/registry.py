@@ -14,6 +14,8 @@ from saas.extensions import db
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 RESERVED_SLUGS = {"public", "admin", "api", "static", "login", "signup", "www", "widget"}
 ACTIVE = "active"
+# Registered, storage not yet made: background loops of other processes leave it alone.
+PROVISIONING = "provisioning"
 
 
 class InvalidSlug(ValueError):
@@ -102,8 +104,15 @@ def add(slug: str, name: str) -> TenantRef:
     validate_slug(slug)
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise TenantExists(f"The workspace address '{slug}' is taken.")
-    row = Tenant(slug=slug, name=name.strip() or slug, widget_key=secrets.token_urlsafe(24))
+    row = Tenant(slug=slug, name=name.strip() or slug, widget_key=secrets.token_urlsafe(24), status=PROVISIONING)
     db.session.add(row)
+    db.session.commit()
+    return _ref(row)
+
+
+def activate(tenant: TenantRef) -> TenantRef:
+    row = db.session.get(Tenant, tenant.id)
+    row.status = ACTIVE
     db.session.commit()
     return _ref(row)
 

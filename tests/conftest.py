@@ -215,7 +215,7 @@ _slugs = itertools.count(1)
 def make_tenant(app):
     """Create tenants (owner + agents) through the real sign-up service; drop them afterwards."""
     from saas.services import accounts
-    from tenants import provisioning, tenant_context, tenant_session
+    from tenants import provisioning, registry, tenant_context, tenant_session
 
     made = []
 
@@ -241,7 +241,9 @@ def make_tenant(app):
     yield make
     with app.app_context():
         for tenant in made:
-            provisioning.drop_tenant(tenant)
+            # By address: a test may have dropped and re-created it (a new registry row), and the
+            # registry outlives the test (kept for the worker's session).
+            provisioning.drop_tenant(registry.find_by_slug(tenant.slug) or tenant)
 
 
 def free_port() -> int:
