@@ -11,7 +11,7 @@ rows add up to more than the total."""
 from dataclasses import dataclass, replace
 
 from flask_babel import gettext
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from saas.i18n import N_
@@ -79,61 +79,62 @@ def clean_filters(filters) -> tuple[tuple[str, str], ...]:
 
 
 def _visits(query: SourceQuery):
-    """The visits of the range that pass the filters, with the value they are counted under."""
+    """The visits of the range that pass the filters: the value each is counted under, its page views and
+    the conversations started in it."""
     period = query.period
     conditions = [period.contains(VisitSession.started_at),
                   *(SESSION_ATTRIBUTES[name][1] == value for name, value in query.filters)]
+    # Conversations are joined as the table, which ix_reports_conversations_visit serves: joined as a
+    # subquery of counts per visit instead, SQLite built no index on it and rescanned it for every visit
+    # (issue 8). One started in a visit of the range cannot start before the range: PostgreSQL prunes
+    # the others through ix_reports_conversations_created.
+    started = func.count(Conversation.id).label("started")
     if query.dimension == VISITED_PAGE:
-        return (select(VisitSession.id.label("session_id"), VisitSession.visitor_id,
-                       PageView.url.label("value"), func.count(PageView.id).label("views"))
-                .join(PageView, PageView.session_id == VisitSession.id).where(*conditions)
-                .group_by(VisitSession.id, VisitSession.visitor_id, PageView.url).subquery())
+        pages = (select(VisitSession.id.label("session_id"), VisitSession.visitor_id,
+                        PageView.url.label("value"), func.count(PageView.id).label("views"))
+                 .join(PageView, PageView.session_id == VisitSession.id).where(*conditions)
+                 .group_by(VisitSession.id, VisitSession.visitor_id, PageView.url).subquery())
+        return (select(*pages.c, started)
+                .select_from(pages.outerjoin(Conversation, _started_in(pages.c.session_id, period)))
+                .group_by(*pages.c).subquery())
     column = SESSION_ATTRIBUTES[query.dimension][1]
+    visits = (select(VisitSession.id.label("session_id"), VisitSession.visitor_id, VisitSession.started_at,
+                     column.label("value"), VisitSession.page_count.label("views"), started)
+              .outerjoin(Conversation, _started_in(VisitSession.id, period)).where(*conditions)
+              .group_by(VisitSession.id).subquery())  # the primary key: the other columns follow from it
     if query.unit == "session":
-        return (select(VisitSession.id.label("session_id"), VisitSession.visitor_id, column.label("value"),
-                       VisitSession.page_count.label("views")).where(*conditions).subquery())
-    ranked = (select(VisitSession.visitor_id, column.label("value"),
-                     func.row_number().over(partition_by=VisitSession.visitor_id,
-                                            order_by=(VisitSession.started_at, VisitSession.id)).label("rank"))
-              .where(*conditions).subquery())
-    first_touch = select(ranked.c.visitor_id, ranked.c.value).where(ranked.c.rank == 1).subquery()
-    return (select(VisitSession.id.label("session_id"), VisitSession.visitor_id, first_touch.c.value,
-                   VisitSession.page_count.label("views"))
-            .join(first_touch, first_touch.c.visitor_id == VisitSession.visitor_id).where(*conditions).subquery())
+        return visits
+    first_touch = func.first_value(visits.c.value).over(partition_by=visits.c.visitor_id,
+                                                        order_by=(visits.c.started_at, visits.c.session_id))
+    return select(visits.c.session_id, visits.c.visitor_id, first_touch.label("value"), visits.c.views,
+                  visits.c.started).subquery()
 
 
-def _conversations(period: Period):
-    """Conversations per visit; one started in a visit of the range cannot start before the range."""
-    return (select(Conversation.visit_session_id.label("session_id"), func.count().label("started"))
-            .where(Conversation.visit_session_id.is_not(None), Conversation.created_at >= period.start)
-            .group_by(Conversation.visit_session_id).subquery())
+def _started_in(session_id, period: Period):
+    return and_(Conversation.visit_session_id == session_id, Conversation.created_at >= period.start)
 
 
-def _aggregate(visits, period: Period):
-    """The metrics of a set of visits (a subquery of session_id, visitor_id, value, views)."""
-    chats = _conversations(period)
-    converted = chats.c.started > 0
-    metrics = [
+def _aggregate(visits):
+    """The metrics of a set of visits (a subquery of session_id, visitor_id, value, views, started)."""
+    converted = visits.c.started > 0
+    return [
         func.count(distinct(visits.c.visitor_id)).label("visitors"),
         func.count(distinct(visits.c.session_id)).label("sessions"),
         func.coalesce(func.sum(visits.c.views), 0).label("page_views"),
-        func.coalesce(func.sum(chats.c.started), 0).label("conversations"),
+        func.coalesce(func.sum(visits.c.started), 0).label("conversations"),
         func.count(distinct(case((converted, visits.c.session_id)))).label("converted_sessions"),
         func.count(distinct(case((converted, visits.c.visitor_id)))).label("converted_visitors"),
     ]
-    return metrics, visits.outerjoin(chats, chats.c.session_id == visits.c.session_id)
 
 
 def source_report(session: Session, query: SourceQuery) -> ReportTable:
     visits = _visits(query)
-    metrics, joined = _aggregate(visits, query.period)
-    grouped = (select(visits.c.value, *metrics).select_from(joined).group_by(visits.c.value)
+    grouped = (select(visits.c.value, *_aggregate(visits)).group_by(visits.c.value)
                .order_by(func.count(distinct(visits.c.session_id)).desc(), visits.c.value).limit(ROW_LIMIT))
     rows = [_row(query, dict(row._mapping)) for row in session.execute(grouped)]
     # Totals over whole visits: by visited page one visit is in several rows but counts once here.
     whole_visits = _visits(replace(query, dimension="channel"))
-    metrics, joined = _aggregate(whole_visits, query.period)
-    totals = _row(query, {"value": None, **session.execute(select(*metrics).select_from(joined)).one()._mapping})
+    totals = _row(query, {"value": None, **session.execute(select(*_aggregate(whole_visits))).one()._mapping})
     columns = [Column("value", DIMENSIONS[query.dimension], TEXT, values=query.dimension), Column("visitors", N_("Visitors")),
                Column("sessions", N_("Visits")), Column("page_views", N_("Page views")),
                Column("conversations", N_("Conversations started")),
