@@ -1,4 +1,5 @@
-"""SQL statements per message on the real socket handler path, in process, on SQLite and PostgreSQL.
+"""SQL statements per socket event (messages, visitor connects) on the real handler path, in process,
+on SQLite and PostgreSQL.
 
     .venv/bin/python bench/statements.py                 # both backends, writes bench/results/statements.json
     .venv/bin/python bench/statements.py --backends sqlite --messages 20 --out /tmp/statements.json
@@ -11,8 +12,10 @@ do not depend on what else the machine runs, unlike the timings of ``load.py``; 
 event is reported as well but is only indicative on a shared machine.
 
 The scenario is load.py's: one human_only tenant, one online agent holding the conversation, no
-automatic replies configured; a visitor sends, the agent replies, alternately. PostgreSQL runs
-without Redis here: the message queue carries emits, not SQL.
+automatic replies configured; a visitor sends, the agent replies, alternately. Then the idle
+visitors' part: ``/visitor`` connects of new visitors (no token) and of returning ones (the token
+their first connect was given), each up to the ``session`` event, as load.py's idle connections
+make them. PostgreSQL runs without Redis here: the message queue carries emits, not SQL.
 """
 from __future__ import annotations
 
@@ -158,15 +161,46 @@ def measure_backend(name: str, messages: int, counter: StatementCounter) -> dict
                 agent, "message:send", {"conversation_id": conversation_id, "client_id": f"a-{uuid.uuid4().hex}",
                                         "body": f"agent reply {n}"})))
         visitor.disconnect(namespace=VISITOR_NS)
+        new_connects, returning_connects = _connects(app, tenant, counter, messages)
         agent.disconnect(namespace=AGENT_NS)
         return {"visitor message": _summary(visitor_sends), "agent reply": _summary(agent_replies),
-                "visitor resend (duplicate)": _summary(resends)}
+                "visitor resend (duplicate)": _summary(resends),
+                "visitor connect (new)": _summary(new_connects),
+                "visitor connect (returning)": _summary(returning_connects)}
+
+
+def _connected_visitor(app, auth: dict):
+    from saas.extensions import socketio
+
+    client = socketio.test_client(app, namespace=VISITOR_NS, auth=auth)
+    if not client.is_connected(VISITOR_NS):
+        raise RuntimeError(f"the visitor could not connect: {auth}")
+    return client
+
+
+def _connects(app, tenant, counter: StatementCounter, count: int):
+    """``count`` connects of new visitors, then one more of each of them, returning."""
+    new, returning, tokens = [], [], []
+    for _ in range(count):
+        clients = []
+        new.append(counter.measure(lambda: clients.append(_connected_visitor(app, {"key": tenant.widget_key}))))
+        (session,) = [event["args"][0] for event in clients[0].get_received(VISITOR_NS)
+                      if event["name"] == "session"]
+        tokens.append(session["token"])
+        clients[0].disconnect(namespace=VISITOR_NS)
+    for token in tokens:
+        clients = []
+        returning.append(counter.measure(lambda: clients.append(_connected_visitor(
+            app, {"key": tenant.widget_key, "token": token}))))
+        clients[0].disconnect(namespace=VISITOR_NS)
+    return new, returning
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="SQL statements per message on the socket handler path.")
+    parser = argparse.ArgumentParser(description="SQL statements per socket event on the handler path.")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
-    parser.add_argument("--messages", type=int, default=50, help="visitor messages and agent replies each")
+    parser.add_argument("--messages", type=int, default=50,
+                        help="visitor messages and agent replies each, and visitor connects of each kind")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 
@@ -178,7 +212,7 @@ def main(argv=None) -> int:
     for name, events in results.items():
         for what, summary in events.items():
             per_event = summary["per_event"]
-            print(f"{name:10} {what:27} {per_event.get('statements', 0):5} statements "
+            print(f"{name:10} {what:28} {per_event.get('statements', 0):5} statements "
                   f"{per_event.get('commit', 0):4} commits  {summary['wall_ms_median']:6} ms median")
     return 0
 

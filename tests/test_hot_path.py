@@ -199,3 +199,92 @@ def test_every_change_to_the_automatic_replies_moves_their_version_on(backend, a
         session.commit()
         seen.append(version())
         assert seen == sorted(set(seen)), seen
+
+
+# --- a visitor's connect: the offer is a per-process copy, its version read by the visitor's statement
+
+def test_a_settings_change_applies_to_the_next_connect_in_every_process(
+        backend, app, server, start_server, make_tenant, clients):
+    from saas.models import Department, TranslatedText, User, Visitor
+    from saas.services import languages, reception_settings, visitors, widget_look
+
+    tenant = make_tenant()
+    servers = [server, start_server(name="second")]
+    first = [clients.visitor(each, tenant).welcome for each in servers]  # both processes hold the offer now
+    assert [(w["department_picker"], w["departments"], w["look"]["color"]) for w in first] == \
+        [(False, [], widget_look.DEFAULT_COLOR)] * 2
+
+    with tenant_scope(app, tenant) as session:  # a third process, as the admin screens do
+        owner = session.get(User, tenant.owner.id)
+        reception_settings.update_settings(session, owner, department_picker=True)
+        session.add(Department(name="sales-internal", public_name="Sales", description="Buying"))
+        session.commit()
+        session.add(TranslatedText(text_key="widget_greeting", language="zh-CN", text="你好"))
+        widget_look.update(session, color="#112233", position="left", launcher_text="Ask us",
+                           greeting="Hello there", hide_outside_hours=False)
+        session.commit()
+        languages.set_workspace_language(session, "zh-CN")
+
+    returning = clients.visitor(servers[1], tenant, token=first[1]["token"]).welcome
+    welcomes = [clients.visitor(each, tenant).welcome for each in servers] + [returning]
+    for welcome in welcomes:
+        assert welcome["department_picker"] is True
+        assert [(d["name"], d["description"]) for d in welcome["departments"]] == [("Sales", "Buying")]
+        assert (welcome["language"], welcome["look"]["color"], welcome["look"]["position"],
+                welcome["look"]["greeting"]) == ("zh-CN", "#112233", "left", "你好")
+    with tenant_scope(app, tenant) as session:  # remembered for the bot and automatic replies
+        assert [session.scalar(select(Visitor.language).where(
+            Visitor.public_id == visitors.public_id_from(tenant.ref, welcome["token"]))) for welcome in welcomes] \
+            == ["zh-CN"] * 3
+
+
+def test_a_connect_reads_the_offer_from_the_process_copy(backend, app, make_tenant):
+    from saas.services import visitor_offer, visitors
+
+    tenant = make_tenant()
+    with tenant_scope(app, tenant) as session:
+        def connect(token=None):
+            arrival, offer, language = visitor_offer.arrive(session, tenant.ref, token, ["en"])
+            offer.payload(session, language), offer.departments(session, language)
+            return arrival
+
+        known = connect().visitor  # the copy is made, and its English texts
+        with counting(session) as new:
+            arrival = connect()
+        with counting(session) as returning:
+            again = connect(visitors.issue_token(tenant.ref, known))
+        assert arrival.is_new and not again.is_new and again.visitor.id == known.id
+        # The insert, the last seen time's update: each returns the row and the offer's version.
+        assert (new["statements"], new["commits"]) == (1, 1), new
+        assert (returning["statements"], returning["commits"]) == (1, 1), returning
+
+
+def test_every_change_to_what_a_visitor_is_offered_moves_its_version_on(backend, app, make_tenant):
+    from saas.models import (
+        AutoReply, BusinessHours, ChannelMode, Department, ReceptionSettings, SettingsVersion, TranslatedText,
+        Visitor,
+    )
+    from saas.models.auto_replies import WELCOME
+    from saas.models.settings_versions import VISITOR_OFFER
+
+    tenant = make_tenant()
+    with tenant_scope(app, tenant) as session:
+        def version():
+            return session.scalar(select(SettingsVersion.version).where(SettingsVersion.name == VISITOR_OFFER))
+
+        seen = [version()]
+        session.add(Visitor(public_id="someone", nickname="Someone"))
+        session.commit()
+        assert version() == seen[-1]  # unrelated changes leave it alone
+        for change in (
+                lambda: setattr(session.get(ReceptionSettings, 1), "department_picker", True),
+                lambda: session.add(Department(name="Sales", public_name="Sales")),
+                lambda: session.add(ChannelMode(channel="sms", reception_mode="bot_only")),
+                lambda: session.add(BusinessHours(time_zone="UTC", schedule={}, holidays=[])),
+                lambda: session.add(TranslatedText(text_key="widget_greeting", language="zh-CN", text="你好")),
+                lambda: session.add(AutoReply(kind=WELCOME, text="Hi")),
+        ):
+            change()
+            session.commit()
+            seen.append(version())
+        assert seen == list(range(seen[0], seen[0] + len(seen))), seen

@@ -7,7 +7,7 @@ from tenants import registry, tenant_context, tenant_session
 from ..models import Visitor
 from ..security import event_limits, origins
 from .. import i18n
-from ..services import auto_replies, bot, conversations, languages, reception, routing, visitors, widget_look
+from ..services import bot, conversations, routing, visitor_offer, visitors
 from ..services.errors import ServiceError
 from . import app_sockets, broadcast, rooms
 from .guard import SocketIdentity, refuse_connection, remember, remember_language, socket_event, visitor_of
@@ -19,26 +19,18 @@ from .payloads import (
 VISITOR = "visitor"
 
 
-def _welcome(tenant, visitor: Visitor) -> dict:
+def _welcome(tenant, arrival: visitors.Arrival, offer: visitor_offer.Offer, language: str) -> dict:
     """Everything the widget needs before the first message: identity, departments, form."""
     session = tenant_session()
-    settings = reception.settings(session)
-    current = conversations.latest_for_visitor(session, visitor)
-    language = languages.visitor_language(session, visitor, i18n.browser_languages())
+    visitor = arrival.visitor
+    current = None if arrival.is_new else conversations.latest_for_visitor(session, visitor)
     return {
         "token": visitors.issue_token(tenant, visitor),
         "nickname": visitor.nickname,
         "language": language,  # the bot and automatic replies speak it from now on
-        "department_picker": settings.department_picker,
-        "departments": [{**department_dict(d), "name": languages.department_name(session, d, language)}
-                        for d in reception.visible_departments(session)],
-        "prechat_fields": settings.prechat_fields or [],
+        "departments": [{**department_dict(d), "name": name} for d, name in offer.departments(session, language)],
         "state": broadcast.visitor_state(session, current) if current is not None else None,
-        # Closed for business or nobody online: the widget offers the leave-a-message form.
-        "availability": auto_replies.availability(session, None, language=language),
-        # Colour, side, texts and logo: a change in the admin shows at the widget's next load.
-        "look": languages.localize_look(session, widget_look.for_widget(session), language,
-                                        i18n.script_texts(language)),
+        **offer.payload(session, language),
     }
 
 
@@ -54,15 +46,15 @@ def on_connect(auth=None):
         if not origins.is_allowed(tenant_session(), request.headers.get("Origin")):
             refuse_connection("origin_not_allowed", origins.REFUSAL)
         try:
-            visitor = visitors.identify(tenant_session(), tenant, token)
+            arrival, offer, language = visitor_offer.arrive(tenant_session(), tenant, token, i18n.browser_languages())
         except ServiceError as exc:
             refuse_connection(exc.code, exc.message)
+        visitor = arrival.visitor
         remember(SocketIdentity(VISITOR, tenant, visitor.id, VISITOR, visitor.public_id))
         join_room(rooms.visitor(tenant, visitor.public_id))
         app_sockets.opened(visitor)
-        welcome = _welcome(tenant, visitor)
-        remember_language(welcome["language"])
-        emit("session", welcome)
+        remember_language(language)
+        emit("session", _welcome(tenant, arrival, offer, language))
 
 
 def history(visitor: Visitor, after_seq: int) -> dict:

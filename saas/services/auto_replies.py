@@ -15,17 +15,15 @@ All replies are ``system`` messages stored through ``conversations`` like any ot
 from __future__ import annotations  # routing imports this module: its names resolve at call time
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tenants.context import get_current_tenant
-
 from ..i18n import N_
-from ..models import AutoReply, Conversation, Department, Message, SettingsVersion, User, Visitor, utcnow
+from ..models import AutoReply, Conversation, Department, Message, User, Visitor, utcnow
 from ..models.auto_replies import (
     AGENT_SILENT, AUTO_REPLY_KINDS, NO_AGENT, OUTSIDE_HOURS, QUEUE_NOTICE, TIMED_KINDS, VISITOR_IDLE,
     VISITOR_IDLE_CLOSE, WELCOME,
@@ -33,7 +31,7 @@ from ..models.auto_replies import (
 from ..models.conversations import AGENT, AGENT_HANDLER, OPEN
 from ..models.reception import HUMAN_ONLY
 from ..models.settings_versions import AUTO_REPLIES
-from . import business_hours, conversations, languages, reception, routing, scopes, timers
+from . import business_hours, conversations, languages, reception, routing, scopes, settings_versions, timers
 from .accounts import EMAIL_PATTERN
 from .errors import Forbidden, Invalid
 
@@ -79,12 +77,10 @@ def rule(session: Session, department_id: int | None, kind: str) -> AutoReply | 
 
 # --- the message path's copy of the timed replies -------------------------------------------
 # Every message restarts or cancels timers, which costs statements even where no timed reply is
-# configured. So each server process keeps the tenant's timed rules, rebuilt when the tenant's
-# settings version moves on; the message path reads that version in the statement it runs anyway
-# (the visitor's lock, the agent's conversation), so a change saved through any process applies
-# from the next message on. Keyed by the widget key, as the knowledge base's matchers.
-SETTINGS_VERSION = (select(SettingsVersion.version).where(SettingsVersion.name == AUTO_REPLIES)
-                    .scalar_subquery())
+# configured. So each server process keeps the tenant's timed rules (``settings_versions``); the
+# message path reads their version in the statement it runs anyway (the visitor's lock, the
+# agent's conversation).
+SETTINGS_VERSION = settings_versions.version(AUTO_REPLIES)
 
 
 @dataclass(frozen=True)
@@ -102,43 +98,38 @@ class TimedRules:
         return _applying(self.by_kind.get(kind, {}), department_id)
 
     def any_enabled(self, *kinds: str) -> bool:
-        """Whether a timer of these kinds can be pending anywhere (see ``_settings_changed``)."""
+        """Whether a timer of these kinds can be pending anywhere (see ``_switched_off``)."""
         return any(row.is_enabled for kind in kinds for row in self.by_kind.get(kind, {}).values())
 
 
-_timed_rules: dict[str, tuple[int, TimedRules]] = {}
+def _read_timed_rules(session: Session) -> TimedRules:
+    by_kind: dict[str, dict[int | None, TimedRule]] = {}
+    for kind, department_id, is_enabled, seconds in session.execute(
+            select(AutoReply.kind, AutoReply.department_id, AutoReply.is_enabled, AutoReply.seconds)
+            .where(AutoReply.kind.in_(TIMED_KINDS))):
+        by_kind.setdefault(kind, {})[department_id] = TimedRule(is_enabled, seconds)
+    return TimedRules(by_kind)
+
+
+_timed_rules = settings_versions.Copies(_read_timed_rules)
 
 
 def timed_rules(session: Session, version: int) -> TimedRules:
     """The tenant's timed rules as of ``version`` (read with ``SETTINGS_VERSION``) or later."""
-    key = get_current_tenant().widget_key
-    cached = _timed_rules.get(key)
-    if cached is None or cached[0] != version:
-        # Read after the version, so never older than it: at worst newer, and rebuilt next time.
-        by_kind: dict[str, dict[int | None, TimedRule]] = {}
-        for kind, department_id, is_enabled, seconds in session.execute(
-                select(AutoReply.kind, AutoReply.department_id, AutoReply.is_enabled, AutoReply.seconds)
-                .where(AutoReply.kind.in_(TIMED_KINDS))):
-            by_kind.setdefault(kind, {})[department_id] = TimedRule(is_enabled, seconds)
-        _timed_rules[key] = cached = (version, TimedRules(by_kind))
-    return cached[1]
+    return _timed_rules.get(session, version)
 
 
-@event.listens_for(Session, "after_flush")
-def _settings_changed(session: Session, _flush_context) -> None:
-    """A change to the automatic replies (a department's removal takes its own along) moves the
-    version on in its own transaction. Pending timers of a kind now switched off everywhere are
-    cancelled, as they would say nothing when due: so the message path skips the bookkeeping of
-    kinds no rule enables. (A message stored concurrently with the change, on the rules before
-    it, may still leave such a timer; it says nothing unless its kind is switched on again
-    before it is due.)"""
-    if not any(isinstance(row, AutoReply) for row in chain(session.new, session.dirty, session.deleted)) \
-            and not any(isinstance(row, Department) for row in session.deleted):
-        return
-    session.execute(update(SettingsVersion).where(SettingsVersion.name == AUTO_REPLIES)
-                    .values(version=SettingsVersion.version + 1))
+def _switched_off(session: Session) -> None:
+    """Pending timers of a kind now switched off everywhere are cancelled, as they would say nothing
+    when due: so the message path skips the bookkeeping of kinds no rule enables. (A message stored
+    concurrently with the change, on the rules before it, may still leave such a timer; it says
+    nothing unless its kind is switched on again before it is due.)"""
     switched_on = set(session.scalars(select(AutoReply.kind).where(AutoReply.is_enabled.is_(True))))
     timers.cancel_everywhere(session, *(kind for kind in TIMED_KINDS if kind not in switched_on))
+
+
+# A department's removal takes its own replies along.
+settings_versions.watch(AUTO_REPLIES, AutoReply, removed=(Department,), then=_switched_off)
 
 
 def check_auto_reply(session: Session, actor: User, reply: AutoReply) -> None:
@@ -163,17 +154,32 @@ def check_auto_reply(session: Session, actor: User, reply: AutoReply) -> None:
 def availability(session: Session, department_id: int | None, channel: str = "web",
                  language: str | None = None) -> dict:
     """Whether a visitor can chat now, or gets the leave-a-message form instead, and why (in the
-    visitor's ``language``). Nobody online matters only where people answer alone (human_only):
-    elsewhere the bot talks."""
-    if not business_hours.open_now(session, department_id):
+    visitor's ``language``)."""
+    def outside_hours_message() -> str | None:
         reply = rule(session, department_id, OUTSIDE_HOURS)
-        return {"open": False, "reason": OUTSIDE_HOURS,
-                "message": languages.reply_text(session, reply, language) if reply else None}
-    reply = rule(session, department_id, NO_AGENT)
-    department = session.get(Department, department_id) if department_id is not None else None
-    if reply is not None and reception.mode_for(session, channel, department) == HUMAN_ONLY \
-            and not routing.online_agents(session, department_id):
-        return {"open": False, "reason": NO_AGENT, "message": languages.reply_text(session, reply, language)}
+        return languages.reply_text(session, reply, language) if reply else None
+
+    def no_agent_message() -> str | None:
+        reply = rule(session, department_id, NO_AGENT)
+        department = session.get(Department, department_id) if department_id is not None else None
+        if reply is None or reception.mode_for(session, channel, department) != HUMAN_ONLY:
+            return None
+        return languages.reply_text(session, reply, language)
+
+    return decide_availability(business_hours.open_now(session, department_id), outside_hours_message,
+                               no_agent_message, lambda: routing.online_agents(session, department_id))
+
+
+def decide_availability(is_open: bool, outside_hours_message: Callable[[], str | None],
+                        no_agent_message: Callable[[], str | None], anyone_online: Callable[[], int]) -> dict:
+    """``availability`` from its parts, each asked only when needed (saas.services.visitor_offer
+    answers the texts from its copy). ``no_agent_message``: the no-agent reply where people answer
+    alone (human_only), None elsewhere: there the bot talks, whoever is online."""
+    if not is_open:
+        return {"open": False, "reason": OUTSIDE_HOURS, "message": outside_hours_message()}
+    message = no_agent_message()
+    if message is not None and not anyone_online():
+        return {"open": False, "reason": NO_AGENT, "message": message}
     return {"open": True, "reason": None, "message": None}
 
 

@@ -7,6 +7,7 @@ the ranges starting that day, including the part of an overnight range after mid
 local wall-clock times makes DST days come out right: 09:00 is 09:00 whatever the offset.
 """
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -130,12 +131,30 @@ def hours_for(session: Session, department_id: int | None) -> BusinessHours | No
     return rows.get(department_id) or rows.get(None)
 
 
-def open_now(session: Session, department_id: int | None, now: datetime | None = None) -> bool:
-    """Open unless enabled business hours say otherwise: no hours set means always open."""
+@dataclass(frozen=True)
+class Hours:
+    """Enabled business hours, as plain values a process may keep (saas.services.visitor_offer)."""
+
+    schedule: dict
+    holidays: list[str]
+    time_zone: str
+
+    def open_at(self, now: datetime) -> bool:
+        return is_open(self.schedule, self.holidays, self.time_zone, now)
+
+
+def enabled_hours(session: Session, department_id: int | None) -> Hours | None:
+    """The hours that apply (``hours_for``) if they are enabled; None: always open."""
     hours = hours_for(session, department_id)
     if hours is None or not hours.is_enabled:
-        return True
-    return is_open(hours.schedule, hours.holidays, hours.time_zone, now or utcnow())
+        return None
+    return Hours(hours.schedule, hours.holidays, hours.time_zone)
+
+
+def open_now(session: Session, department_id: int | None, now: datetime | None = None) -> bool:
+    """Open unless enabled business hours say otherwise: no hours set means always open."""
+    hours = enabled_hours(session, department_id)
+    return hours is None or hours.open_at(now or utcnow())
 
 
 def check_hours(session: Session, actor, hours: BusinessHours, schedule: str, holidays: str) -> None:

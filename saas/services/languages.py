@@ -147,16 +147,6 @@ def localize_look(session: Session, look: dict, language: str, built_in: dict[st
     return look
 
 
-def visitor_language(session: Session, visitor: Visitor, browser_tags: Iterable[str]) -> str:
-    """The widget's language for this visitor, remembered for what the bot and automatic replies
-    say to them later (when no browser is asking)."""
-    language = widget_language(session, browser_tags)
-    if visitor.language != language:
-        visitor.language = language
-        session.commit()
-    return language
-
-
 def department_name(session: Session, department: Department, language: str | None) -> str:
     return localized(session, f"department:{department.id}", language, department.public_name)
 

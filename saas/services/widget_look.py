@@ -6,6 +6,7 @@ whichever contrasts more; WCAG 2.1 AA asks for 4.5:1, and the admin is warned wh
 """
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -121,14 +122,24 @@ def update(session: Session, *, color, position, launcher_text, greeting, hide_o
     return row
 
 
-def for_widget(session: Session) -> dict:
-    """What the widget applies at load (in the ``session`` payload). ``hidden``: hide the launcher now,
-    because the tenant asked to be invisible outside business hours and it is outside them."""
+def settled(session: Session) -> tuple[dict, bool]:
+    """``for_widget`` without ``hidden`` (what only a change of the look changes), and whether the
+    tenant asked to hide the widget outside business hours."""
     stored = look(session)
     chosen = contrast(stored.color)
     return {
         "version": stored.version, "color": chosen.color, "text_color": chosen.text_color,
         "position": stored.position, "launcher_text": stored.launcher_text, "greeting": stored.greeting,
         "has_logo": stored.logo_type is not None,
-        "hidden": stored.hide_outside_hours and not business_hours.open_now(session, None),
-    }
+    }, stored.hide_outside_hours
+
+
+def shown(settled_look: dict, hides_outside_hours: bool, open_now: Callable[[], bool]) -> dict:
+    """The look with ``hidden``: hide the launcher now, because the tenant asked to be invisible
+    outside business hours and it is outside them."""
+    return {**settled_look, "hidden": hides_outside_hours and not open_now()}
+
+
+def for_widget(session: Session) -> dict:
+    """What the widget applies at load (in the ``session`` payload)."""
+    return shown(*settled(session), lambda: business_hours.open_now(session, None))
