@@ -13,7 +13,7 @@ from saas.services.reports import rollups
 from tenants import TenantRef, tenant_context, tenant_session
 
 from . import enqueue
-from .timers import each_tenant
+from .timers import each_tenant_forever
 
 FOLD_JOB = "workers.rollups.fold"
 
@@ -29,17 +29,14 @@ def fold_tenant(tenant: TenantRef) -> None:
         fold()
 
 
-def _fold_forever(app: Flask) -> None:
-    from saas.extensions import socketio
-
-    work = (lambda tenant: enqueue(FOLD_JOB, tenant)) if app.config["REDIS_URL"] else fold_tenant
-    while True:
-        socketio.sleep(app.config["REPORT_ROLLUP_SECONDS"])
-        each_tenant(app, work)
+def enqueue_fold(tenant: TenantRef) -> None:
+    """With Redis: fold one tenant on an RQ worker."""
+    enqueue(FOLD_JOB, tenant)
 
 
 def start(app: Flask) -> None:
     """Called once by the server process at startup (not per request)."""
     from saas.extensions import socketio
 
-    socketio.start_background_task(_fold_forever, app)
+    work = enqueue_fold if app.config["REDIS_URL"] else fold_tenant
+    socketio.start_background_task(each_tenant_forever, app, "REPORT_ROLLUP_SECONDS", work)

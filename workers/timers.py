@@ -93,9 +93,9 @@ def each_tenant(app: Flask, work) -> None:
             try:
                 work(tenant)
             except DBAPIError as exc:  # storage being created or dropped right now
-                log.warning("timers of tenant %s skipped: %s", tenant.slug, exc.orig)
+                log.warning("%s of tenant %s skipped: %s", work.__name__, tenant.slug, exc.orig)
             except Exception:  # one tenant's failure must not stop the rest
-                log.exception("timers of tenant %s failed", tenant.slug)
+                log.exception("%s of tenant %s failed", work.__name__, tenant.slug)
 
 
 def _sweep_into_rq(tenant: TenantRef) -> None:
@@ -104,12 +104,13 @@ def _sweep_into_rq(tenant: TenantRef) -> None:
             schedule_job(tenant, timer.id, timer.due_at)
 
 
-def _poll_forever(app: Flask) -> None:
+def each_tenant_forever(app: Flask, seconds_setting: str, work) -> None:
+    """``each_tenant(app, work)`` every ``app.config[seconds_setting]`` seconds, for the process's life."""
     from saas.extensions import socketio
 
     while True:
-        socketio.sleep(app.config["TIMER_POLL_SECONDS"])
-        each_tenant(app, fire_due)
+        socketio.sleep(app.config[seconds_setting])
+        each_tenant(app, work)
 
 
 def start(app: Flask) -> None:
@@ -119,4 +120,4 @@ def start(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         socketio.start_background_task(each_tenant, app, _sweep_into_rq)
     else:
-        socketio.start_background_task(_poll_forever, app)
+        socketio.start_background_task(each_tenant_forever, app, "TIMER_POLL_SECONDS", fire_due)
