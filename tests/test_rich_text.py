@@ -50,6 +50,19 @@ def test_plain_text_needs_no_html_but_formatting_does():
     assert formatted_html("a *word*") == "<p>a <em>word</em></p>"
 
 
+@pytest.mark.parametrize("text", [
+    "hello there", "line one\nline two", "3 items - 2 left", " - starts a list", "1. first", "10) tenth",
+    "a *word*", "snake_case", "`x`", "[docs](https://example.test)", "see https://example.test", "time: 10",
+    "mailto:help@example.test", "+ plus item", "1.5 apples", "<b>tag</b> & ampersand", "émoji 😀 ok",
+])
+def test_the_plain_text_shortcut_never_hides_formatting(text):
+    """formatted_html skips the sanitiser for text with no formatting character; it must agree
+    with rendering in full every time."""
+    rendered = render_message(text)
+    full = rendered if any(tag in rendered for tag in ("<strong", "<em", "<code", "<a ", "<ul", "<ol", "<pre")) else None
+    assert formatted_html(text) == full
+
+
 def test_knowledge_base_answers_use_the_same_sanitiser():
     cleaned = sanitise_answer('<p onclick="x()">Hi <a href="javascript:alert(1)">bad</a> '
                               '<a href="https://example.test">good</a><script>alert(1)</script></p>')

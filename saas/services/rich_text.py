@@ -40,6 +40,8 @@ _EMPHASIS = (
     (re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"), r"<em>\1</em>"),
 )
 _FORMATTING_TAG = re.compile(r"<(?!/?(?:p|br)\b)")
+# Every construct above needs one of these: text without any renders as plain paragraphs.
+_MAYBE_FORMATTED = re.compile(r"[*_`\[:]|^\s*(?:[-+]|\d{1,9}[.)])\s", re.MULTILINE)
 
 
 def _emphasis(escaped: str) -> str:
@@ -115,5 +117,7 @@ def render_message(text: str) -> str:
 
 def formatted_html(text: str) -> str | None:
     """The message's HTML when it has any formatting or link; None when plain text says it all."""
+    if not _MAYBE_FORMATTED.search(text):
+        return None  # most chat lines: no sanitiser run on the hot path
     rendered = render_message(text)
     return rendered if _FORMATTING_TAG.search(rendered) else None
