@@ -3,9 +3,9 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Conversation, Message, ReadMarker, User, Visitor, utcnow
@@ -94,6 +94,35 @@ def _stored_message(session: Session, conversation_id: int, client_id: str) -> M
     )
 
 
+def _insert_with_next_seq(session: Session, values: dict, now) -> Message:
+    """Store the message under its conversation's next sequence number, handed out by one atomic
+    ``UPDATE … RETURNING`` so concurrent senders (other greenlets, other processes) never get the
+    same one. On PostgreSQL the UPDATE feeds the INSERT in one statement (a round trip less on the
+    hot path, issue 9); SQLite has no data-modifying CTE: there they are two."""
+    next_seq = (update(Conversation)
+                .where(Conversation.id == values["conversation_id"])
+                .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+                .returning(Conversation.last_seq))
+    if session.get_bind().dialect.name != "postgresql":
+        message = Message(seq=session.execute(next_seq, execution_options={"synchronize_session": False})
+                          .scalar_one(), **values)
+        session.add(message)
+        return message
+    sequenced = next_seq.cte("next_seq")
+    table = Message.__table__
+    stored = session.execute(
+        insert(table)
+        .from_select(["seq", *values],
+                     select(sequenced.c.last_seq, *(literal(value, table.c[name].type) for name, value in values.items())))
+        .returning(table.c.id, table.c.seq)
+    ).one()
+    # Already written: the session takes it as a loaded row, not as one to insert.
+    message = Message(id=stored.id, seq=stored.seq, **values)
+    make_transient_to_detached(message)
+    session.add(message)
+    return message
+
+
 def _store(session: Session, conversation: Conversation, *, sender_type: str, sender_id: int | None,
            sender_name: str, client_id: str, body: str, extras: dict | None = None, resend_checked: bool = False,
            then=None) -> Posted:
@@ -105,23 +134,12 @@ def _store(session: Session, conversation: Conversation, *, sender_type: str, se
         if stored is not None:
             return Posted(conversation, stored, is_new=False)
     now = utcnow()
-    # One atomic UPDATE … RETURNING hands out the next sequence number, so concurrent senders
-    # (other greenlets, other processes) never get the same one.
-    seq = session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-        .returning(Conversation.last_seq),
-        execution_options={"synchronize_session": False},
-    ).scalar_one()
-    message = Message(
-        conversation_id=conversation.id, seq=seq, client_id=client_id, sender_type=sender_type,
-        sender_id=sender_id, sender_name=sender_name, body=body, extras=extras or None, created_at=now,
-    )
-    session.add(message)
+    values = dict(conversation_id=conversation.id, client_id=client_id, sender_type=sender_type,
+                  sender_id=sender_id, sender_name=sender_name, body=body, extras=extras or None, created_at=now)
     try:
+        message = _insert_with_next_seq(session, values, now)
         if then is not None:
-            then(session)  # may flush the message: inside the try, as the commit
+            then(session)  # may flush: inside the try, as the commit
         session.commit()
     except IntegrityError:
         # The same client id raced in from another connection and won: answer with its row.
@@ -133,7 +151,7 @@ def _store(session: Session, conversation: Conversation, *, sender_type: str, se
         return Posted(conversation, stored, is_new=False)
     # Known, not changed: a plain assignment would mark the row dirty, and the next commit of this
     # session would write this (by then maybe stale) last_seq back over later senders' increments.
-    set_committed_value(conversation, "last_seq", seq)
+    set_committed_value(conversation, "last_seq", message.seq)
     set_committed_value(conversation, "updated_at", now)
     return Posted(conversation, message, is_new=True)
 
