@@ -1,9 +1,10 @@
 """Conversations and messages: where a message is validated, sequenced, deduplicated and stored."""
+import functools
 import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -63,16 +64,22 @@ def get_conversation(session: Session, conversation_id) -> Conversation:
     return conversation
 
 
+@functools.cache
+def _with_resent(also):
+    """Built once per ``also``: every agent reply runs it (see _NEXT_SEQ)."""
+    return (select(Conversation, Message, also)
+            .outerjoin(Message, and_(Message.conversation_id == Conversation.id,
+                                     Message.client_id == bindparam("client_id")))
+            .where(Conversation.id == bindparam("conversation_id")))
+
+
 def get_with_resent(session: Session, conversation_id, client_id: str,
                     also) -> tuple[Conversation, "Posted | None", object]:
     """``get_conversation`` and ``resent`` in one query: the conversation, the stored message when
     ``client_id`` was already sent into it, and the value of ``also``, a scalar subquery the
     caller reads along (a settings version)."""
-    row = session.execute(
-        select(Conversation, Message, also)
-        .outerjoin(Message, and_(Message.conversation_id == Conversation.id, Message.client_id == client_id))
-        .where(Conversation.id == valid_id(conversation_id))
-    ).one_or_none()
+    row = session.execute(_with_resent(also), {"conversation_id": valid_id(conversation_id),
+                                               "client_id": client_id}).one_or_none()
     if row is None:
         raise _no_such_conversation()
     conversation, stored, value = row
@@ -94,28 +101,41 @@ def _stored_message(session: Session, conversation_id: int, client_id: str) -> M
     )
 
 
-def _insert_with_next_seq(session: Session, values: dict, now) -> Message:
+# The hot path's statements are built once, with bind parameters: building a statement costs
+# more CPU than SQLAlchemy's compiled cache then saves on it (issue 9).
+_NEXT_SEQ = (update(Conversation)
+             .where(Conversation.id == bindparam("new_conversation_id"))
+             .values(last_seq=Conversation.last_seq + 1, updated_at=bindparam("new_created_at"))
+             .returning(Conversation.last_seq))
+_MESSAGE_VALUES = ("conversation_id", "client_id", "sender_type", "sender_id", "sender_name", "body", "extras",
+                   "created_at")
+
+
+def _insert_sequenced():
+    sequenced, table = _NEXT_SEQ.cte("next_seq"), Message.__table__
+    return (insert(table)
+            .from_select(["seq", *_MESSAGE_VALUES],
+                         select(sequenced.c.last_seq, *(bindparam(f"new_{name}", type_=table.c[name].type)
+                                                        for name in _MESSAGE_VALUES)))
+            .returning(table.c.id, table.c.seq))
+
+
+_INSERT_SEQUENCED = _insert_sequenced()
+
+
+def _insert_with_next_seq(session: Session, values: dict) -> Message:
     """Store the message under its conversation's next sequence number, handed out by one atomic
     ``UPDATE … RETURNING`` so concurrent senders (other greenlets, other processes) never get the
     same one. On PostgreSQL the UPDATE feeds the INSERT in one statement (a round trip less on the
     hot path, issue 9); SQLite has no data-modifying CTE: there they are two."""
-    next_seq = (update(Conversation)
-                .where(Conversation.id == values["conversation_id"])
-                .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-                .returning(Conversation.last_seq))
+    # Bind names may not be column names in an INSERT or UPDATE.
+    parameters = {f"new_{name}": value for name, value in values.items()}
     if session.get_bind().dialect.name != "postgresql":
-        message = Message(seq=session.execute(next_seq, execution_options={"synchronize_session": False})
+        message = Message(seq=session.execute(_NEXT_SEQ, parameters, execution_options={"synchronize_session": False})
                           .scalar_one(), **values)
         session.add(message)
         return message
-    sequenced = next_seq.cte("next_seq")
-    table = Message.__table__
-    stored = session.execute(
-        insert(table)
-        .from_select(["seq", *values],
-                     select(sequenced.c.last_seq, *(literal(value, table.c[name].type) for name, value in values.items())))
-        .returning(table.c.id, table.c.seq)
-    ).one()
+    stored = session.execute(_INSERT_SEQUENCED, parameters).one()
     # Already written: the session takes it as a loaded row, not as one to insert.
     message = Message(id=stored.id, seq=stored.seq, **values)
     make_transient_to_detached(message)
@@ -137,7 +157,7 @@ def _store(session: Session, conversation: Conversation, *, sender_type: str, se
     values = dict(conversation_id=conversation.id, client_id=client_id, sender_type=sender_type,
                   sender_id=sender_id, sender_name=sender_name, body=body, extras=extras or None, created_at=now)
     try:
-        message = _insert_with_next_seq(session, values, now)
+        message = _insert_with_next_seq(session, values)
         if then is not None:
             then(session)  # may flush: inside the try, as the commit
         session.commit()

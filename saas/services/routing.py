@@ -5,11 +5,12 @@ processes: the queue head and the chosen agent are locked with SELECT … FOR UP
 and the agent's load is recounted under the lock. On SQLite (one process, greenlets that never
 yield inside a transaction) the same code runs without row locks.
 """
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from ..models import Conversation, ConversationEvent, Department, DepartmentMember, Message, User, Visitor, utcnow
@@ -256,22 +257,29 @@ def _claim_visitor(session: Session, visitor: Visitor) -> None:
     session.execute(select(Visitor.id).where(Visitor.id == visitor.id).with_for_update())
 
 
+@functools.cache
+def _claim_statement():
+    """Built once, on first use (auto_replies imports this module): every visitor message runs it
+    (see conversations._NEXT_SEQ)."""
+    latest_id = (select(func.max(Conversation.id)).where(Conversation.visitor_id == Visitor.id)
+                 .correlate(Visitor).scalar_subquery())
+    return (select(Visitor, Conversation, Message, auto_replies.SETTINGS_VERSION)
+            .outerjoin(Conversation, Conversation.id == latest_id)
+            .outerjoin(Message, and_(Message.conversation_id == Conversation.id,
+                                     Message.client_id == bindparam("client_id")))
+            .where(Visitor.id == bindparam("visitor_id"))
+            # The conversation's visitor is the row read here: not joined a second time.
+            .options(contains_eager(Conversation.visitor))
+            .with_for_update(of=Visitor))
+
+
 def _claim_visitor_for(session: Session, visitor: Visitor | int,
                        client_id: str) -> tuple[Visitor, Conversation | None, Message | None, int]:
     """``_claim_visitor`` that reads, in the same statement, the visitor's row, their latest
     conversation, the message ``client_id`` already stored in it (a resend) and the automatic
     replies' settings version."""
-    latest_id = (select(func.max(Conversation.id)).where(Conversation.visitor_id == Visitor.id)
-                 .correlate(Visitor).scalar_subquery())
-    return tuple(session.execute(
-        select(Visitor, Conversation, Message, auto_replies.SETTINGS_VERSION)
-        .outerjoin(Conversation, Conversation.id == latest_id)
-        .outerjoin(Message, and_(Message.conversation_id == Conversation.id, Message.client_id == client_id))
-        .where(Visitor.id == (visitor if isinstance(visitor, int) else visitor.id))
-        # The conversation's visitor is the row read here: not joined a second time.
-        .options(contains_eager(Conversation.visitor))
-        .with_for_update(of=Visitor)
-    ).one())
+    visitor_id = visitor if isinstance(visitor, int) else visitor.id
+    return tuple(session.execute(_claim_statement(), {"visitor_id": visitor_id, "client_id": client_id}).one())
 
 
 def open_conversation(session: Session, visitor: Visitor, *, channel: str | None = None, department_id=None,
