@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, String, select
+from sqlalchemy import DateTime, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from saas.extensions import db
@@ -71,28 +71,35 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-def _lookup(statement) -> TenantRef | None:
+# Built once, bound per call: a lookup runs on every connect and request (building a statement
+# costs more than running it from SQLAlchemy's compiled cache).
+_BY_SLUG = select(Tenant).where(Tenant.slug == bindparam("value"))
+_BY_WIDGET_KEY = select(Tenant).where(Tenant.widget_key == bindparam("value"))
+_BY_ID = select(Tenant).where(Tenant.id == bindparam("value"))
+
+
+def _lookup(statement, value) -> TenantRef | None:
     # A short session of its own: the connection is back in the pool before the caller opens a
     # tenant session from the same pool. A handler holding one while waiting for another deadlocks
     # a burst of connects once every pooled connection is held by such a handler.
     with Session(db.engine) as session:
-        return _ref(session.scalar(statement))
+        return _ref(session.scalar(statement, {"value": value}))
 
 
 def find_by_slug(slug: str) -> TenantRef | None:
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         return None
-    return _lookup(select(Tenant).where(Tenant.slug == slug))
+    return _lookup(_BY_SLUG, slug)
 
 
 def find_by_widget_key(key: str) -> TenantRef | None:
     if not isinstance(key, str) or not 10 <= len(key) <= 64:
         return None
-    return _lookup(select(Tenant).where(Tenant.widget_key == key))
+    return _lookup(_BY_WIDGET_KEY, key)
 
 
 def find_by_id(tenant_id: int) -> TenantRef | None:
-    return _lookup(select(Tenant).where(Tenant.id == tenant_id))
+    return _lookup(_BY_ID, tenant_id)
 
 
 def all_tenants() -> list[TenantRef]:
