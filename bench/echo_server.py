@@ -5,8 +5,9 @@ visitor and to every agent; ``conversation:open`` answers with a transcript kept
 
     .venv/bin/python bench/echo_server.py --host 127.0.0.1 --port 5001
 """
-from gevent import monkey
+from gevent import config, monkey
 
+config.track_greenlet_tree = False  # the same gevent setting as wsgi.py's
 monkey.patch_all()
 
 import argparse  # noqa: E402

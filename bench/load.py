@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py            # the full run (about 10 minutes), writes bench/results/load.*
     .venv/bin/python bench/load.py --quick    # a small smoke run of every target
     .venv/bin/python bench/load.py --targets embedded --quick --out /tmp/load
+    .venv/bin/python bench/load.py --targets baseline,pg1 --idle-targets baseline,pg1 --no-steps --name load-idle
 
 Targets, each started as server subprocesses exactly as `make serve` runs them (``wsgi.py``):
 
@@ -618,6 +619,8 @@ def run_target(name: str, options, log_dir: Path) -> dict:
                 finally:
                     idle_clients.close()
             print(f"  {name}: idle {result['idle']}", flush=True)
+        if options.no_steps:
+            return result
         clients = ClientPool(options.client_processes, target.urls, target.widget_key)
         stack.callback(clients.close)
         per_process = [options.visitors // options.client_processes] * options.client_processes
@@ -668,6 +671,10 @@ def markdown(report: dict) -> str:
             continue
         idle = result.get("idle")
         held = f"{idle['held_after_hold']:,} of {idle['asked']:,}" if idle else "not measured"
+        if "steps" not in result:  # --no-steps
+            lines.append(f"| {labels[name]} | {held} | {idle['kb_per_connection'] if idle else '–'} |"
+                         + " not run |" * 6)
+            continue
         lines.append(
             f"| {labels[name]} | {held} | {idle['kb_per_connection'] if idle else '–'} | {result['sustained_per_s']:g} "
             f"| {'–' if name == 'baseline' else _ratio(result['sustained_per_s'], base.get('sustained_per_s'))} "
@@ -678,7 +685,8 @@ def markdown(report: dict) -> str:
     lines.append("")
     lines.append(f"{env['cpus']} CPUs, load average {env['load_average_at_start'][0]:.2f} at start; "
                  f"{report['options']['client_processes']} client processes; "
-                 f"{'quick run' if report['options']['quick'] else 'full run'}, {report['seconds']:.0f} s.")
+                 f"{'quick run' if report['options']['quick'] else 'full run'}"
+                 f"{', idle figure only' if report['options']['no_steps'] else ''}, {report['seconds']:.0f} s.")
     return "\n".join(lines) + "\n"
 
 
@@ -694,7 +702,10 @@ def main(argv=None) -> int:
     parser.add_argument("--idle-hold", type=float, default=None, help="seconds to hold them (full: 30, > one ping)")
     parser.add_argument("--visitors", type=int, default=None, help="active visitors sending messages")
     parser.add_argument("--client-processes", type=int, default=3)
+    parser.add_argument("--no-steps", action="store_true",
+                        help="only the idle figure: no message rate steps, no conversation:open")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--name", default="load", help="results file names: OUT/NAME.json and OUT/NAME.md")
     parser.add_argument("--profile", type=Path, default=None,
                         help="sample the servers with py-spy during the rate steps, into this folder")
     options = parser.parse_args(argv)
@@ -740,8 +751,8 @@ def main(argv=None) -> int:
         _flush_bench_redis()
     report["seconds"] = time.monotonic() - began
     options.out.mkdir(parents=True, exist_ok=True)
-    (options.out / "load.json").write_text(json.dumps(report, indent=2) + "\n")
-    (options.out / "load.md").write_text(markdown(report))
+    (options.out / f"{options.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (options.out / f"{options.name}.md").write_text(markdown(report))
     print(markdown(report))
     return 1 if any("error" in result for result in report["targets"].values()) else 0
 

@@ -1,10 +1,12 @@
 """The one gate every socket event passes: who is asking (tenant + role), is the payload valid,
 and turning every refusal or failure into an error acknowledgement instead of a crash."""
+import contextvars
 import functools
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import NoReturn
 
+import greenlet
 from flask import request, session
 from flask_socketio import ConnectionRefusedError
 from pydantic import ValidationError
@@ -25,7 +27,7 @@ _IDENTITY_KEY = "switchboard.socket_identity"
 _LANGUAGE_KEY = "switchboard.socket_language"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SocketIdentity:
     kind: str  # "visitor" or "agent"
     tenant: TenantRef
@@ -36,8 +38,9 @@ class SocketIdentity:
 
 
 def remember(identity: SocketIdentity) -> None:
-    # Flask-SocketIO keeps ``session`` per connection in memory; nothing here reaches a cookie.
-    session[_IDENTITY_KEY] = asdict(identity)
+    # Flask-SocketIO keeps ``session`` per connection in memory; nothing here reaches a cookie, so
+    # the immutable identity itself is kept (not a dict of it, rebuilt on every event).
+    session[_IDENTITY_KEY] = identity
 
 
 def remember_language(language: str) -> None:
@@ -47,10 +50,27 @@ def remember_language(language: str) -> None:
 
 
 def current_identity() -> SocketIdentity | None:
-    data = session.get(_IDENTITY_KEY)
-    if not data:
-        return None
-    return SocketIdentity(**{**data, "tenant": TenantRef(**data["tenant"])})
+    return session.get(_IDENTITY_KEY)
+
+
+def in_own_greenlet(connect_handler):
+    """Run a connect handler in a greenlet of its own, started at once and finished before the
+    connect is answered.
+
+    python-socketio runs connect handlers on the connection's reader greenlet, which lives as long
+    as the connection; on Python 3.11+ every greenlet keeps the frame stack it grew to (a 16 KB
+    chunk, resident as deep as it went), so the storage calls of a connect stayed resident for
+    every idle visitor (some 3 KB each, bench/idle_memory.py). A raw greenlet whose parent is this
+    one: the handler's result or exception comes back here when it ends, and while it waits on I/O
+    gevent's hub resumes it as any other; no hub round is added (a gevent.spawn would let other
+    greenlets run first). The copied context carries the request context Flask-SocketIO pushed."""
+    @functools.wraps(connect_handler)
+    def joined(*args):
+        child = greenlet.greenlet(connect_handler)
+        child.gr_context = contextvars.copy_context()
+        return child.switch(*args)
+
+    return joined
 
 
 def visitor_of(identity: SocketIdentity) -> Visitor:

@@ -10,7 +10,9 @@ from .. import i18n
 from ..services import bot, conversations, routing, visitor_offer, visitors
 from ..services.errors import ServiceError
 from . import app_sockets, broadcast, rooms
-from .guard import SocketIdentity, refuse_connection, remember, remember_language, socket_event, visitor_of
+from .guard import (
+    SocketIdentity, in_own_greenlet, refuse_connection, remember, remember_language, socket_event, visitor_of,
+)
 from .payloads import (
     Empty, HistoryRequest, RateAnswer, StartConversation, VisitorSend, conversation_dict, department_dict,
     message_dict,
@@ -34,6 +36,7 @@ def _welcome(tenant, arrival: visitors.Arrival, offer: visitor_offer.Offer, lang
     }
 
 
+@in_own_greenlet  # not on the idle connection's greenlet: its stack would stay resident
 def on_connect(auth=None):
     auth = auth if isinstance(auth, dict) else {}
     tenant = registry.find_by_widget_key(auth.get("key"))
