@@ -69,6 +69,27 @@ def test_a_visit_ends_after_the_timeout_and_the_next_page_starts_another(app, ma
     assert [p["title"] for p in panel["trail"]] == ["Boots"]  # the trail is the current visit's
 
 
+def test_a_heartbeat_keeps_a_visit_going_but_does_not_revive_one_that_timed_out(app, make_tenant):
+    """A page left open past the timeout (a sleeping laptop) does not reopen its visit: the visit
+    rollup may have folded it already, and the next page view starts a new visit."""
+    tenant = make_tenant()
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        visitor = visitors.identify(session, tenant.ref, None)
+        start = utcnow() - timedelta(hours=2)
+        view = tracking.record_page_view(session, visitor, url="https://shop.example/", title="Home",
+                                         referrer=None, now=start)
+        tracking.heartbeat(session, visitor, view.id, 60, now=start + timedelta(minutes=20))
+        visit = tracking.latest_visit(session, visitor)
+        assert visit.last_seen_at == start + timedelta(minutes=20)
+        late = start + timedelta(minutes=20) + tracking.visit_timeout() + timedelta(minutes=1)
+        tracking.heartbeat(session, visitor, view.id, 90, now=late)
+        session.refresh(visit)
+        assert visit.last_seen_at == start + timedelta(minutes=20)
+        tracking.record_page_view(session, visitor, url="https://shop.example/b", title="B", referrer=None, now=late)
+        assert tracking.panel(session, visitor)["visits"] == 2
+
+
 def test_bad_reports_are_refused_or_cut_and_a_visitor_writes_only_its_own_trail(server, app, make_tenant, clients):
     tenant = make_tenant()
     mine, theirs = clients.visitor(server, tenant), clients.visitor(server, tenant)

@@ -105,7 +105,10 @@ def heartbeat(session: Session, visitor: Visitor, page_view_id: int, seconds_on_
     view, visit = row
     possible = int((now - view.started_at).total_seconds()) + HEARTBEAT_SLACK_SECONDS
     view.seconds_on_page = max(view.seconds_on_page, min(seconds_on_page, possible))
-    visit.last_seen_at = max(visit.last_seen_at, now)
+    if now - visit.last_seen_at <= visit_timeout():
+        # A visit that has timed out stays over (the visit rollup may have folded it): a page left
+        # open past it does not revive it, and the next page view starts a new visit.
+        visit.last_seen_at = max(visit.last_seen_at, now)
     visitor.last_seen_at = now
     session.commit()
     return view
