@@ -32,7 +32,7 @@ from pathlib import Path
 from load import ROOT, _create_database, _remove_tree  # also puts the repository on sys.path
 from statements import _app, _tenant_with_agent
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SPAN_DAYS = 400
@@ -175,6 +175,7 @@ def generate(app, tenant, conversations: int, end: datetime) -> dict:
 
 def fold_rollups(app, tenant) -> dict:
     """The report rollups folded as production folds them: by the background job's function."""
+    from saas.models.rollups import VisitHour
     from saas.services.reports import rollups
     from tenants import tenant_context, tenant_session
     from workers.rollups import fold_tenant
@@ -183,10 +184,16 @@ def fold_rollups(app, tenant) -> dict:
     with app.app_context():
         fold_tenant(tenant)
         seconds = round(time.perf_counter() - started, 1)
+        with app.extensions["switchboard_tenants"].engine_for(tenant).begin() as connection:
+            connection.execute(text("ANALYZE"))  # the new rollup rows' statistics, as autovacuum would give them
         with tenant_context(tenant):
-            marks = {fact: rollups.watermark(tenant_session(), fact) for fact in rollups.ROLLUPS}
-    print(f"  folded the report rollups in {seconds} s: {marks}", flush=True)
-    return {"seconds": seconds, "watermarks": marks}
+            session = tenant_session()
+            marks = {fact: rollups.watermark(session, fact) for fact in [*rollups.ROLLUPS, rollups.VISITS]}
+            # The visit rollup's size: one row per (hour, attribute, value) with a visit.
+            visit_rows = dict(session.execute(select(VisitHour.dimension, func.count())
+                                              .group_by(VisitHour.dimension)).all())
+    print(f"  folded the report rollups in {seconds} s: {marks}, visit rollup rows {visit_rows}", flush=True)
+    return {"seconds": seconds, "watermarks": marks, "visit_rollup_rows": visit_rows}
 
 
 def _args(report_args: dict, first: date, last: date):
@@ -311,7 +318,9 @@ def markdown(report: dict) -> str:
                   f"({', '.join(result['rollups']['watermarks'])}) then folded by the background job's function "
                   f"(`workers.rollups.fold_tenant`, as the server's loop or an RQ worker runs it) in "
                   f"{result['rollups']['seconds']} s; reports read the rollups where they can "
-                  "(README, *Reports and exports*).", "",
+                  "(README, *Reports and exports*). Visit rollup rows by attribute: "
+                  + ", ".join(f"{name} {count:,}" for name, count in result["rollups"]["visit_rollup_rows"].items())
+                  + f" (for {rows['visit_sessions']:,} visits).", "",
                   "| report | 30 days warm (cold) | 365 days warm (cold) |", "| --- | --- | --- |"]
         by_name: dict = {}
         for entry in result["reports"]:

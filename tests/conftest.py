@@ -132,6 +132,10 @@ def _make_backend(request, tmp_path_factory):
         # Servers live for a whole worker session, and PostgreSQL's 100 connections are shared by
         # all workers: keep few idle ones (bursts still open up to SWITCHBOARD_DB_MAX_OVERFLOW more).
         "SWITCHBOARD_DB_POOL_SIZE": "2",
+        # Nor fold report rollups every 5 minutes: each server would queue a fold of each of the
+        # session's hundreds of tenants, and the export tests' burst RQ worker would have to run
+        # them all before it exits. Rollup tests fold explicitly (tests/test_reports_rollups.py).
+        "SWITCHBOARD_REPORT_ROLLUP_SECONDS": "86400",
     }
     if request.param == "sqlite":
         yield Backend("sqlite", env)

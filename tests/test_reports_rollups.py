@@ -118,7 +118,7 @@ def test_rolled_up_reports_equal_the_raw_queries_before_between_and_after_folds(
             select(func.max(Conversation.id)).where(Conversation.created_at < middle - rollups.LAG))
         check_every_report_equals_raw(session)
         assert rollups.fold(session)["conversations"] == 40 - partial["conversations"]
-        assert rollups.fold(session) == {"conversations": 0, "messages": 0}
+        assert rollups.fold(session) == {"conversations": 0, "messages": 0, "visits": 0}
         seed(session, rng, 20)
         check_every_report_equals_raw(session)
         assert session.scalar(select(func.sum(MessageHour.count))) < session.scalar(select(func.count(Message.id)))
@@ -142,12 +142,8 @@ def test_custom_report_in_a_half_hour_zone_reads_raw_and_stays_exact(app, make_t
             assert sum(row["messages"] for row in table.rows) == table.totals["messages"]
 
 
-def test_concurrent_folds_count_each_fact_once(app, make_tenant):
-    tenant = make_tenant(agents=0)
-    with app.app_context(), tenant_context(tenant.ref):
-        session = tenant_session()
-        seed(session, random.Random(3), 50)
-        messages = session.scalar(select(func.count(Message.id)))
+def fold_concurrently(app, tenant, folds: int = 4) -> list[dict]:
+    """``folds`` threads fold the tenant at once; what each folded (no thread may fail)."""
     folded, errors = [], []
 
     def fold():
@@ -157,12 +153,22 @@ def test_concurrent_folds_count_each_fact_once(app, make_tenant):
         except Exception as exc:  # reported below, with the thread's exception
             errors.append(exc)
 
-    threads = [threading.Thread(target=fold) for _ in range(4)]
+    threads = [threading.Thread(target=fold) for _ in range(folds)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
+    return folded
+
+
+def test_concurrent_folds_count_each_fact_once(app, make_tenant):
+    tenant = make_tenant(agents=0)
+    with app.app_context(), tenant_context(tenant.ref):
+        session = tenant_session()
+        seed(session, random.Random(3), 50)
+        messages = session.scalar(select(func.count(Message.id)))
+    folded = fold_concurrently(app, tenant)
     assert sum(result["messages"] for result in folded) == messages
     with app.app_context(), tenant_context(tenant.ref):
         session = tenant_session()

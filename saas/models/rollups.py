@@ -2,7 +2,7 @@
 has been folded into them. Rules in ``saas.services.reports.rollups``."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import TenantModel
@@ -10,13 +10,15 @@ from .base import TenantModel
 
 class RollupWatermark(TenantModel):
     """One row per rolled-up fact table: every fact with ``id <= last_id`` is in its rollup and no
-    other is. Folds lock this row, so two never fold the same facts."""
+    other is. Folds lock this row, so two never fold the same facts. Row 'visits': the visits
+    started before ``folded_until`` with their conversations of ``id <= last_id``."""
 
     __tablename__ = "report_rollup_watermarks"
 
     fact: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     folded_at: Mapped[datetime | None]
+    folded_until: Mapped[datetime | None]
 
 
 class ConversationHour(TenantModel):
@@ -38,3 +40,23 @@ class MessageHour(TenantModel):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     sender_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
+
+
+class VisitHour(TenantModel):
+    """Visits started in the UTC hour ``hour`` whose ``dimension`` (a visit attribute: channel,
+    source kind, landing page...) is ``value`` ('' for none: no attribute is ever stored empty),
+    with their page views, the conversations started in them and how many had one. Every folded
+    visit is in one row per dimension; which are folded: ``RollupWatermark`` row 'visits'. No key
+    over ``value``: a landing page can be longer than an index entry may be."""
+
+    __tablename__ = "report_visit_hours"
+    __table_args__ = (Index("ix_report_visit_hours_dimension_hour", "dimension", "hour"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32))
+    hour: Mapped[datetime]
+    value: Mapped[str] = mapped_column(String(2048))
+    visits: Mapped[int] = mapped_column(BigInteger)
+    page_views: Mapped[int] = mapped_column(BigInteger)
+    conversations: Mapped[int] = mapped_column(BigInteger)
+    converted: Mapped[int] = mapped_column(BigInteger)

@@ -16,6 +16,7 @@ from ..models import (
 )
 from ..models.conversations import VISITOR
 from . import attachments, audit, tracking
+from .reports import rollups
 from .errors import Forbidden
 
 ERASED = "[erased]"
@@ -43,6 +44,7 @@ def erase_visitor(session: Session, tenant: TenantRef, actor: User, public_id: s
     session.execute(update(ConversationRating).where(ConversationRating.conversation_id.in_(conversation_ids))
                     .values(comment=""))
     visit_ids = select(VisitSession.id).where(VisitSession.visitor_id == visitor.id)
+    rollups.forget_visits(session, visit_ids)  # while their conversations still point at them
     session.execute(update(Conversation).where(Conversation.visit_session_id.in_(visit_ids))
                     .values(visit_session_id=None))
     session.execute(delete(PageView).where(PageView.session_id.in_(visit_ids)))

@@ -7,7 +7,11 @@ Two ways of counting (``unit``):
 Visits, page views and conversations belong to the range by when the visit started; a conversation
 belongs to the visit it started in. *Chat conversion rate* is the share of visits (or visitors)
 with at least one conversation. By *visited page*, a visit counts under every page it saw, so the
-rows add up to more than the total."""
+rows add up to more than the total.
+
+Counted per visit, unfiltered, by a visit attribute, in a whole-hour zone, the figures come from the
+visit rollup (``rollups.visit_rows``) and only the distinct visitors from the visits; every other
+report reads the visits (``_raw``), with the same figures."""
 from dataclasses import dataclass, replace
 
 from flask_babel import gettext
@@ -17,6 +21,7 @@ from sqlalchemy.orm import Session
 from saas.i18n import N_
 from saas.models import Conversation, PageView, VisitSession
 
+from . import rollups
 from .period import Period, ReportError, parse_period, tenant_time_zone
 from .table import RATE, TEXT, Column, ReportTable
 
@@ -127,14 +132,40 @@ def _aggregate(visits):
     ]
 
 
-def source_report(session: Session, query: SourceQuery) -> ReportTable:
+def _rolled_up(session: Session, query: SourceQuery) -> tuple[list[dict], dict]:
+    """Each visit counted under its own source, from the visit rollup; only the distinct visitors
+    are counted from the visits themselves (no sum of hourly counts gives them)."""
+    column = SESSION_ATTRIBUTES[query.dimension][1]
+    in_range = query.period.contains(VisitSession.started_at)
+    visitors = dict(session.execute(select(column, func.count(distinct(VisitSession.visitor_id)))
+                                    .where(in_range).group_by(column)).all())
+    by_value = rollups.visit_rows(session, query.dimension, query.period)  # in the raw query's order
+    rows = [_row(query, _rolled_up_values(row, visitors.get(row["value"], 0))) for row in by_value[:ROW_LIMIT]]
+    totals = _rolled_up_values({"value": None, **{name: sum(row[name] for row in by_value)
+                                                  for name in rollups.VISIT_COLUMNS}},
+                               session.scalar(select(func.count(distinct(VisitSession.visitor_id))).where(in_range)))
+    return rows, _row(query, totals)
+
+
+def _rolled_up_values(row: dict, visitors: int) -> dict:
+    return {"value": row["value"], "visitors": visitors, "sessions": row["visits"], "page_views": row["page_views"],
+            "conversations": row["conversations"], "converted_sessions": row["converted"]}
+
+
+def _raw(session: Session, query: SourceQuery) -> tuple[list[dict], dict]:
     visits = _visits(query)
     grouped = (select(visits.c.value, *_aggregate(visits)).group_by(visits.c.value)
                .order_by(func.count(distinct(visits.c.session_id)).desc(), visits.c.value).limit(ROW_LIMIT))
     rows = [_row(query, dict(row._mapping)) for row in session.execute(grouped)]
     # Totals over whole visits: by visited page one visit is in several rows but counts once here.
     whole_visits = _visits(replace(query, dimension="channel"))
-    totals = _row(query, {"value": None, **session.execute(select(*_aggregate(whole_visits))).one()._mapping})
+    return rows, _row(query, {"value": None, **session.execute(select(*_aggregate(whole_visits))).one()._mapping})
+
+
+def source_report(session: Session, query: SourceQuery) -> ReportTable:
+    rolled_up = (query.unit == "session" and query.dimension != VISITED_PAGE and not query.filters
+                 and rollups.aligned(query.period))
+    rows, totals = (_rolled_up if rolled_up else _raw)(session, query)
     columns = [Column("value", DIMENSIONS[query.dimension], TEXT, values=query.dimension), Column("visitors", N_("Visitors")),
                Column("sessions", N_("Visits")), Column("page_views", N_("Page views")),
                Column("conversations", N_("Conversations started")),
