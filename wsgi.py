@@ -10,7 +10,7 @@ import argparse  # noqa: E402
 
 from saas import create_app  # noqa: E402
 from saas.extensions import socketio  # noqa: E402
-from saas.realtime import shutdown  # noqa: E402
+from saas.realtime import shutdown, web_server  # noqa: E402
 from workers import outbound, rollups, timers  # noqa: E402
 
 app = create_app()
@@ -24,5 +24,5 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=5000)
     options = parser.parse_args()
     shutdown.install(socketio)
-    socketio.run(app, host=options.host, port=options.port, log_output=False)
+    web_server.serve(socketio, app, options.host, options.port)
     shutdown.finish()

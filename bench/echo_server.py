@@ -15,8 +15,9 @@ import itertools  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 import socketio  # noqa: E402
-from gevent import pywsgi  # noqa: E402
-from geventwebsocket.handler import WebSocketHandler  # noqa: E402
+
+# The server class wsgi.py runs (gevent's pywsgi + gevent-websocket, Nagle off): the same stack.
+from saas.realtime.web_server import WSGIServer  # noqa: E402
 
 TRANSCRIPT_LENGTH = 1000
 
@@ -71,4 +72,4 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=5001)
     options = parser.parse_args()
     app = socketio.WSGIApp(sio, _healthz)
-    pywsgi.WSGIServer((options.host, options.port), app, handler_class=WebSocketHandler, log=None).serve_forever()
+    WSGIServer((options.host, options.port), app).serve_forever()  # the same server as wsgi.py's
