@@ -1,10 +1,6 @@
 """Helpers of the automatic-reply tests: configuring replies, and the timer driver of each backend
 (the server's own in-process loop on SQLite; a real `rq worker --with-scheduler` on PostgreSQL)."""
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -12,9 +8,7 @@ from sqlalchemy import delete, func, select
 from saas.models import AutoReply, BusinessHours, Conversation, ConversationTimer, Message
 from saas.services import timers, visitors
 from tenants import tenant_context, tenant_session
-from tests.conftest import ROOT
-from tests.test_procfile import _procfile
-
+from tests.rq_helpers import RqWorker
 
 
 def configure(app, tenant, kind: str, text: str, seconds: int | None = None, department_id: int | None = None,
@@ -62,28 +56,6 @@ def stored_bodies(app, tenant, sender_type: str = "system") -> list[str]:
 def timer_rows(app, tenant) -> list[ConversationTimer]:
     with app.app_context(), tenant_context(tenant.ref):
         return list(tenant_session().scalars(select(ConversationTimer).order_by(ConversationTimer.id)))
-
-
-class RqWorker:
-    """The Procfile's worker line (`rq worker --with-scheduler …`), against the test Redis."""
-
-    def __init__(self, env: dict, log: Path):
-        self.log = log
-        command = _procfile()["worker"]
-        assert "--with-scheduler" in command  # timers are scheduled jobs
-        venv_bin = str(Path(sys.executable).parent)
-        self.process = subprocess.Popen(
-            ["bash", "-c", f"exec {command}"], cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-            env={**os.environ, **env, "PATH": venv_bin + os.pathsep + os.environ["PATH"]})
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from saas.services import channel_settings
 from tenants import tenant_context, tenant_session
-from tests.auto_reply_helpers import RqWorker
+from tests.rq_helpers import RqWorker
 
 FAST_RETRIES = {"SWITCHBOARD_OUTBOUND_BACKOFF_SECONDS": "0.3", "SWITCHBOARD_OUTBOUND_MAX_ATTEMPTS": "4"}
 

@@ -153,6 +153,16 @@ def _make_backend(request, tmp_path_factory):
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def _no_jobs_of_earlier_tests(request):
+    if "backend" in request.fixturenames:
+        backend = request.getfixturevalue("backend")
+        if "REDIS_URL" in backend.env:
+            from tests.rq_helpers import forget_earlier_jobs
+
+            forget_earlier_jobs(backend.env["REDIS_URL"])
+
+
 def app_overrides(backend: Backend, **extra) -> dict:
     """create_app() settings that share ``backend``'s storage with its server processes."""
     overrides = {

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from saas.models import AppKey, Conversation, Message, OutboundDelivery, Visitor
 from saas.services import app_channel, identity, issued_secrets
 from tenants import tenant_context, tenant_session
-from tests.auto_reply_helpers import RqWorker
+from tests.rq_helpers import RqWorker
 from tests.channel_helpers import Receiver
 from tests.clients import csrf_token, login, manage_url, new_client_id
 

@@ -1,10 +1,6 @@
 """Background jobs run inside their tenant: by a real RQ worker on Redis, in-process when embedded."""
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import redis
 from rq import Queue
@@ -15,6 +11,7 @@ from saas.models import Invite, User
 from saas.services import accounts
 from tenants import tenant_context, tenant_session
 from tests.clients import csrf_token, login
+from tests.rq_helpers import drain_queue
 
 
 def _add_expired_invite(app, tenant) -> None:
@@ -47,11 +44,7 @@ def test_a_tenant_job_runs_in_its_tenant_and_only_there(app, backend, server, ma
         connection = redis.Redis.from_url(backend.env["REDIS_URL"])
         queue = Queue(workers.QUEUES[0], connection=connection)
         assert queue.count >= 1
-        # The Procfile's worker command, in burst mode, configured only by the environment.
-        rq = Path(sys.executable).parent / "rq"
-        subprocess.run([str(rq), "worker", "--burst", "--url", backend.env["REDIS_URL"], workers.QUEUES[0]],
-                       env={**os.environ, **backend.env}, cwd=Path(__file__).parent.parent, check=True,
-                       timeout=60, capture_output=True)
+        drain_queue(backend.env)  # configured only by the environment
     else:
         deadline = time.monotonic() + 5
         while _invites(app, tenant) != 1 and time.monotonic() < deadline:

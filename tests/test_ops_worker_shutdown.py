@@ -14,7 +14,7 @@ from rq.job import JobStatus
 
 from tests.conftest import ROOT
 from tests.resilient import wait_for
-from tests.test_procfile import _procfile
+from tests.rq_helpers import procfile_commands
 
 JOB_SECONDS = 3
 
@@ -26,7 +26,7 @@ def test_sigterm_lets_the_running_job_finish_then_the_worker_exits(backend, app,
     tenant = make_tenant()
     env = {**os.environ, **backend.env, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(["bash", "-c", f"exec {_procfile()['worker']}"], cwd=ROOT, env=env,
+    worker = subprocess.Popen(["bash", "-c", f"exec {procfile_commands()['worker']}"], cwd=ROOT, env=env,
                               stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     try:
         queue = Queue(workers.QUEUES[0], connection=Redis.from_url(backend.env["REDIS_URL"]))

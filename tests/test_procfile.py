@@ -12,12 +12,8 @@ import requests
 from saas.models import Invite
 from tenants import tenant_context, tenant_session
 from tests.conftest import ROOT, free_port
+from tests.rq_helpers import procfile_commands
 from tests.test_jobs import _add_expired_invite, _create_invite_over_http
-
-
-def _procfile() -> dict[str, str]:
-    lines = (ROOT / "Procfile").read_text().splitlines()
-    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
 class _Proc:
@@ -53,7 +49,7 @@ def deployment(backend, app, tmp_path):
     port = free_port()
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, **backend.env, "PORT": str(port), "PATH": venv_bin + os.pathsep + os.environ["PATH"]}
-    procfile = _procfile()
+    procfile = procfile_commands()
     assert set(procfile) >= {"web", "worker"}
     web = _Proc(procfile["web"], env, tmp_path / "web.log")
     worker = _Proc(procfile["worker"], env, tmp_path / "worker.log")

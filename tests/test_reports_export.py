@@ -2,9 +2,6 @@
 runs through the queue (a real RQ worker on PostgreSQL) with progress, and files stay in their tenant."""
 import csv
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from saas.services.reports import period as periods
 from tenants import tenant_context, tenant_session
 from tests.clients import TIMEOUT, csrf_token, login
 from tests.report_helpers import MARCH, seed_sources
-from workers import QUEUES
+from tests.rq_helpers import drain_queue
 
 SOURCES_ARGS = {**MARCH, "dimension": "utm_campaign"}
 
@@ -88,10 +85,7 @@ def test_custom_report_export_and_bad_requests(app, shop):
 def _drain_queue(backend) -> None:
     """On PostgreSQL the server queues the job in Redis: a real RQ worker runs it, as in production."""
     if backend.name == "postgresql":
-        rq = Path(sys.executable).parent / "rq"
-        subprocess.run([str(rq), "worker", "--burst", "--url", backend.env["REDIS_URL"], QUEUES[0]],
-                       env={**os.environ, **backend.env}, cwd=Path(__file__).parent.parent, check=True,
-                       timeout=60, capture_output=True)
+        drain_queue(backend.env)
 
 
 def test_export_over_http_with_progress_download_and_tenant_walls(app, backend, server, shop, make_tenant):

@@ -9,7 +9,8 @@ from rq import Queue
 
 import workers
 from workers.timers import FIRE_JOB
-from tests.auto_reply_helpers import RqWorker, configure, stored_bodies, stored_timers, timer_rows, wait_for
+from tests.auto_reply_helpers import configure, stored_bodies, stored_timers, timer_rows, wait_for
+from tests.rq_helpers import RqWorker
 from tests.test_auto_replies import LATE
 
 SILENCE = "Thanks for waiting, an agent will answer shortly."
