@@ -1,5 +1,6 @@
 """Creating, migrating and dropping a tenant's storage (a PostgreSQL schema or a SQLite file)."""
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,9 +93,10 @@ def _drop_storage(tenant: TenantRef) -> None:
 DEADLOCK = "40P01"
 
 
-def _drop_schema(router, tenant: TenantRef, attempts: int = 3) -> None:
+def _drop_schema(router, tenant: TenantRef, attempts: int = 5) -> None:
     # Dropping a schema still in use (a widget's last heartbeat in flight) can deadlock with that
-    # transaction; PostgreSQL aborts one side, and dropping again then succeeds.
+    # transaction; PostgreSQL aborts one side, and dropping again succeeds once the other side's
+    # retry is through: wait a little longer each time rather than collide with it again at once.
     for attempt in range(1, attempts + 1):
         try:
             with router.registry_engine.begin() as connection:
@@ -103,6 +105,7 @@ def _drop_schema(router, tenant: TenantRef, attempts: int = 3) -> None:
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts:
                 raise
+            time.sleep(0.2 * attempt)
 
 
 def create_tenant(slug: str, name: str) -> TenantRef:
