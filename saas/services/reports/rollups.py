@@ -119,7 +119,13 @@ def _claim(session: Session, fact: str) -> tuple[int, datetime | None]:
     if claimed.rowcount == 0:  # a schema made without the migration's rows
         session.add(RollupWatermark(fact=fact, last_id=0))
         session.flush()
-    return session.execute(select(RollupWatermark.last_id, RollupWatermark.folded_until).where(mark)).one()
+    return _marks(session, fact)
+
+
+def _marks(session: Session, fact: str) -> tuple[int, datetime | None]:
+    """``fact``'s watermark row: (last_id, folded_until); (0, None) before its first fold."""
+    return tuple(session.execute(select(RollupWatermark.last_id, RollupWatermark.folded_until)
+                                 .where(RollupWatermark.fact == fact)).one_or_none() or (0, None))
 
 
 def _fold_chunk(session: Session, rollup: Rollup, settled: int) -> tuple[int, int]:
@@ -289,21 +295,18 @@ def _add_to_rows(session: Session, per_visit, sign: int) -> None:
                     .values({column: getattr(VisitHour, column) + sign * delta.c[column] for column in VISIT_COLUMNS}))
 
 
-def _fold_visit_conversations(session: Session, settled: int) -> tuple[int, int]:
+def _fold_visit_conversations(session: Session, settled: int) -> int:
     """Move ``last_id`` up to ``settled`` (at most ``CHUNK`` ids) in one transaction, adding the
-    conversations of folded visits; returns how many conversations and the new ``last_id``."""
+    conversations of folded visits; returns the new ``last_id``."""
     after, until = _claim(session, VISITS)
     upto = min(settled, after + CHUNK)
-    count = 0
     if upto > after:
         if until is not None:
-            late = _late_conversations([VisitSession.started_at < until], after, upto)
-            _add_to_rows(session, late, 1)
-            count = session.scalar(select(func.coalesce(func.sum(late.subquery().c.conversations), 0)))
+            _add_to_rows(session, _late_conversations([VisitSession.started_at < until], after, upto), 1)
         session.execute(update(RollupWatermark).where(RollupWatermark.fact == VISITS)
                         .values(last_id=upto, folded_at=utcnow()))
     session.commit()
-    return count, upto
+    return upto
 
 
 def _fold_visit_hours(session: Session, over_before: datetime) -> tuple[int, bool]:
@@ -341,7 +344,7 @@ def fold_visits(session: Session, now: datetime) -> int:
     settled = session.scalar(select(func.max(Conversation.id)).where(
         Conversation.id > watermark(session, VISITS), Conversation.created_at < now - LAG))
     session.commit()
-    while settled is not None and _fold_visit_conversations(session, settled)[1] < settled:
+    while settled is not None and _fold_visit_conversations(session, settled) < settled:
         pass
     folded, done = 0, False
     while not done:
@@ -362,18 +365,13 @@ def forget_visits(session: Session, visit_ids) -> None:
     session.execute(delete(VisitHour).where(VisitHour.visits == 0, VisitHour.hour.in_(hours)))
 
 
-def _visit_marks(session: Session) -> tuple[int, datetime | None]:
-    return session.execute(select(RollupWatermark.last_id, RollupWatermark.folded_until)
-                           .where(RollupWatermark.fact == VISITS)).one_or_none() or (0, None)
-
-
 def visit_rows(session: Session, dimension: str, period: Period, by_time: bool = False, value=None) -> list[dict]:
     """Visits of the range (and of ``value`` of ``dimension`` if given) grouped by their value of
     ``dimension`` (None for none) and, ``by_time``, the period's bucket ("time"): ``VISIT_COLUMNS``
     summed, most visits first, ties by value (the raw source report's order). ``aligned(period)``
     must hold."""
     while True:
-        last_id, until = _visit_marks(session)
+        last_id, until = _marks(session, VISITS)
         in_range = [period.contains(VisitSession.started_at)]
         recent = _whole_visits([*in_range, *([VisitSession.started_at >= until] if until else [])], None)
         parts = [select(VisitHour.hour.label("at"), VisitHour.value, *(getattr(VisitHour, c) for c in VISIT_COLUMNS))
@@ -390,7 +388,7 @@ def visit_rows(session: Session, dimension: str, period: Period, by_time: bool =
                      .order_by(func.sum(facts.c.visits).desc(), *keys))
         rows = [{**row._mapping, **{column: int(row._mapping[column]) for column in VISIT_COLUMNS}}
                 for row in session.execute(statement)]
-        if _visit_marks(session) == (last_id, until):  # no fold committed meanwhile
+        if _marks(session, VISITS) == (last_id, until):  # no fold committed meanwhile
             return rows
 
 
