@@ -1,5 +1,6 @@
-"""The Procfile's RQ worker in tests: as a long-running process, or in burst mode to drain the queue
-once; and the queue emptied of what earlier tests left, so a test's worker runs only its own jobs."""
+"""The Procfile's lines run in tests: its RQ worker as a long-running process, or in burst mode to
+drain the queue once; and the queue emptied of what earlier tests left, so a test's worker runs
+only its own jobs."""
 import os
 import subprocess
 import sys
@@ -18,20 +19,20 @@ def procfile_commands() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
-def _worker_environment(env: dict) -> dict:
+def procfile_environment(env: dict) -> dict:
+    """This machine's environment with ``env`` over it, and the virtualenv's commands first."""
     venv_bin = str(Path(sys.executable).parent)
     return {**os.environ, **env, "PATH": venv_bin + os.pathsep + os.environ["PATH"]}
 
 
-class RqWorker:
-    """The Procfile's worker line (`rq worker --with-scheduler …`), against the test Redis."""
+class ProcfileProcess:
+    """One Procfile line (``web``, ``worker``) running as the platform runs it, configured by ``env``."""
 
-    def __init__(self, env: dict, log: Path):
+    def __init__(self, name: str, env: dict, log: Path):
         self.log = log
-        command = procfile_commands()["worker"]
-        assert "--with-scheduler" in command  # timers are scheduled jobs
-        self.process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, stdout=open(log, "wb"),
-                                        stderr=subprocess.STDOUT, env=_worker_environment(env))
+        self.process = subprocess.Popen(["bash", "-c", f"exec {procfile_commands()[name]}"], cwd=ROOT,
+                                        stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                                        env=procfile_environment(env))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -43,10 +44,18 @@ class RqWorker:
                 self.process.wait()
 
 
+class RqWorker(ProcfileProcess):
+    """The Procfile's worker line (`rq worker --with-scheduler …`), against the test Redis."""
+
+    def __init__(self, env: dict, log: Path):
+        assert "--with-scheduler" in procfile_commands()["worker"]  # timers are scheduled jobs
+        super().__init__("worker", env, log)
+
+
 def drain_queue(env: dict) -> None:
     """The Procfile's worker in burst mode: runs what is queued now, then exits."""
     command = procfile_commands()["worker"].replace("rq worker", "rq worker --burst", 1)
-    subprocess.run(["bash", "-c", f"exec {command}"], cwd=ROOT, env=_worker_environment(env), check=True,
+    subprocess.run(["bash", "-c", f"exec {command}"], cwd=ROOT, env=procfile_environment(env), check=True,
                    timeout=60, capture_output=True)
 
 

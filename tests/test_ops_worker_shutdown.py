@@ -1,20 +1,15 @@
 """Operations: SIGTERM to the Procfile's RQ worker in the middle of a job: RQ's warm shutdown lets
 the job finish, then the worker exits; the job's JSON log line names its tenant."""
 import json
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import JobStatus
 
-from tests.conftest import ROOT
 from tests.resilient import wait_for
-from tests.rq_helpers import procfile_commands
+from tests.rq_helpers import ProcfileProcess
 
 JOB_SECONDS = 3
 
@@ -24,10 +19,8 @@ def test_sigterm_lets_the_running_job_finish_then_the_worker_exits(backend, app,
     import workers
 
     tenant = make_tenant()
-    env = {**os.environ, **backend.env, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(["bash", "-c", f"exec {procfile_commands()['worker']}"], cwd=ROOT, env=env,
-                              stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    worker = ProcfileProcess("worker", backend.env, log).process
     try:
         queue = Queue(workers.QUEUES[0], connection=Redis.from_url(backend.env["REDIS_URL"]))
         job = queue.enqueue(workers.run_tenant_job, "time.sleep", tenant.ref.id, JOB_SECONDS)

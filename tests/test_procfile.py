@@ -1,9 +1,5 @@
 """The Procfile's own lines run a working deployment, configured by the environment alone."""
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -11,27 +7,12 @@ import requests
 
 from saas.models import Invite
 from tenants import tenant_context, tenant_session
-from tests.conftest import ROOT, free_port
-from tests.rq_helpers import procfile_commands
+from tests.conftest import free_port
+from tests.rq_helpers import ProcfileProcess, procfile_commands
 from tests.test_jobs import _add_expired_invite, _create_invite_over_http
 
 
-class _Proc:
-    def __init__(self, command: str, env: dict, log: Path):
-        self.log = log
-        self.process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env,
-                                        stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def _wait_until_healthy(url: str, web: _Proc, timeout: float = 30) -> None:
+def _wait_until_healthy(url: str, web: ProcfileProcess, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -47,12 +28,10 @@ def _wait_until_healthy(url: str, web: _Proc, timeout: float = 30) -> None:
 @pytest.fixture
 def deployment(backend, app, tmp_path):
     port = free_port()
-    venv_bin = str(Path(sys.executable).parent)
-    env = {**os.environ, **backend.env, "PORT": str(port), "PATH": venv_bin + os.pathsep + os.environ["PATH"]}
-    procfile = procfile_commands()
-    assert set(procfile) >= {"web", "worker"}
-    web = _Proc(procfile["web"], env, tmp_path / "web.log")
-    worker = _Proc(procfile["worker"], env, tmp_path / "worker.log")
+    env = {**backend.env, "PORT": str(port)}
+    assert set(procfile_commands()) >= {"web", "worker"}
+    web = ProcfileProcess("web", env, tmp_path / "web.log")
+    worker = ProcfileProcess("worker", env, tmp_path / "worker.log")
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(url, web)
