@@ -1,6 +1,6 @@
-"""The Procfile's lines run in tests (its RQ worker as a long-running process), an RQ worker in
-burst mode to drain the queue once, and the queue emptied of what earlier tests left, so a test's
-worker runs only its own jobs."""
+"""The Procfile's lines run in tests: its RQ worker as a long-running process, or in burst mode to
+drain the queue once; and the queue emptied of what earlier tests left, so a test's worker runs
+only its own jobs."""
 import os
 import subprocess
 import sys
@@ -53,11 +53,10 @@ class RqWorker(ProcfileProcess):
 
 
 def drain_queue(env: dict) -> None:
-    """RQ's plain worker in burst mode, configured by the environment: runs what is queued now, then
-    exits. Not the Procfile's AppWorker: once in CI a burst AppWorker ran its job and its teardown,
-    then did not exit within a minute (not understood yet; a test of one job needs no prebuilt app)."""
-    subprocess.run(["bash", "-c", f'exec rq worker --burst --url "$REDIS_URL" {QUEUES[0]}'], cwd=ROOT,
-                   env=procfile_environment(env), check=True, timeout=60, capture_output=True)
+    """The Procfile's worker in burst mode: runs what is queued now, then exits."""
+    command = procfile_commands()["worker"].replace("rq worker", "rq worker --burst", 1)
+    subprocess.run(["bash", "-c", f"exec {command}"], cwd=ROOT, env=procfile_environment(env), check=True,
+                   timeout=60, capture_output=True)
 
 
 def forget_earlier_jobs(redis_url: str) -> None:
