@@ -61,10 +61,13 @@ def schedule_job(tenant: TenantRef, timer_id: int, due_at) -> None:
 def fire(timer_id: int) -> bool:
     """The RQ job (inside the timer's tenant): fire it if still pending and due."""
     session = tenant_session()
-    fired = auto_replies.fire(session, timer_id)
+    # One clock reading for both checks: with two, a job woken a few ms early (RQ schedules to the
+    # second) could find the timer not yet due, then due when deciding to retry, and drop it.
+    now = utcnow()
+    fired = auto_replies.fire(session, timer_id, now)
     if fired is None:
         due_at = timers.due_at(session, timer_id)
-        if due_at is not None and due_at > utcnow():  # woken early (clocks differ): try again then
+        if due_at is not None and due_at > now:  # woken early (clocks differ): try again then
             schedule_job(current_tenant._get_current_object(), timer_id, due_at)
         return False
     announce(current_tenant._get_current_object(), session, fired)
