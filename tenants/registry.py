@@ -32,6 +32,8 @@ def utcnow() -> datetime:
 
 class Tenant(db.Model):
     __tablename__ = "tenants"
+    # Rooms, jobs and caches name a tenant by id: a deleted tenant's id must never name another.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)

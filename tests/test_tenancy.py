@@ -37,7 +37,10 @@ def test_a_new_tenant_gets_its_own_migrated_storage_and_drop_removes_it(app, mak
         assert not _storage_exists(app, tenant)
         assert registry.find_by_slug(tenant.slug) is None
         # Dropped already; the fixture's own drop must cope.
-        provisioning.create_tenant(tenant.slug, "again")
+        again = provisioning.create_tenant(tenant.slug, "again")
+        # Rooms, jobs and caches name tenants by id: the dropped tenant's id (the newest one, which
+        # SQLite would hand out again without AUTOINCREMENT) must not name the new tenant.
+        assert again.id > tenant.id
 
 
 @pytest.mark.parametrize("slug", ["ab", "-abc", "abc-", "has_underscore", "Upper", "a" * 41, "public", "admin",
