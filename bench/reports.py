@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import secrets
 import statistics
 import subprocess
@@ -175,7 +174,7 @@ def generate(app, tenant, conversations: int, end: datetime) -> dict:
 
 def fold_rollups(app, tenant) -> dict:
     """The report rollups folded as production folds them: by the background job's function."""
-    from saas.models.rollups import VisitHour
+    from saas.models.rollups import VisitDay
     from saas.services.reports import rollups
     from tenants import tenant_context, tenant_session
     from workers.rollups import fold_tenant
@@ -189,11 +188,14 @@ def fold_rollups(app, tenant) -> dict:
         with tenant_context(tenant):
             session = tenant_session()
             marks = {fact: rollups.watermark(session, fact) for fact in [*rollups.ROLLUPS, rollups.VISITS]}
-            # The visit rollup's size: one row per (hour, attribute, value) with a visit.
-            visit_rows = dict(session.execute(select(VisitHour.dimension, func.count())
-                                              .group_by(VisitHour.dimension)).all())
-    print(f"  folded the report rollups in {seconds} s: {marks}, visit rollup rows {visit_rows}", flush=True)
-    return {"seconds": seconds, "watermarks": marks, "visit_rollup_rows": visit_rows}
+            # The visit rollup's size: one row per (hour or day, attribute, value) with a visit.
+            visit_rows = {unit: dict(session.execute(select(table.dimension, func.count()).group_by(table.dimension)).all())
+                          for unit, table in rollups.ROW_TABLES.items()}
+            visitor_set_bytes = session.scalar(select(func.sum(func.length(VisitDay.visitors))))
+    print(f"  folded the report rollups in {seconds} s: {marks}, visit rollup rows {visit_rows}, "
+          f"visitor sets {visitor_set_bytes:,} bytes", flush=True)
+    return {"seconds": seconds, "watermarks": marks, "visit_rollup_rows": visit_rows,
+            "visitor_set_bytes": visitor_set_bytes}
 
 
 def _args(report_args: dict, first: date, last: date):
@@ -264,7 +266,10 @@ def export_child(instance: str, database_url: str, limit: int, out: str) -> None
             started = time.perf_counter()
             written = exports._write_csv(Path(out), ExportRows(columns, rows), lambda count: None)
             seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over exec, so it would report the
+    # bench process this child was forked from.
+    peak_kb = int(next(line.split()[1] for line in Path("/proc/self/status").read_text().splitlines()
+                       if line.startswith("VmHWM:")))
     print(json.dumps({"rows": written, "seconds": round(seconds, 2), "peak_rss_mb": round(peak_kb / 1024, 1),
                       "file_mb": round(os.path.getsize(out) / 2**20, 1)}))
 
@@ -318,9 +323,11 @@ def markdown(report: dict) -> str:
                   f"({', '.join(result['rollups']['watermarks'])}) then folded by the background job's function "
                   f"(`workers.rollups.fold_tenant`, as the server's loop or an RQ worker runs it) in "
                   f"{result['rollups']['seconds']} s; reports read the rollups where they can "
-                  "(README, *Reports and exports*). Visit rollup rows by attribute: "
-                  + ", ".join(f"{name} {count:,}" for name, count in result["rollups"]["visit_rollup_rows"].items())
-                  + f" (for {rows['visit_sessions']:,} visits).", "",
+                  "(README, *Reports and exports*). Visit rollup rows by attribute (for "
+                  f"{rows['visit_sessions']:,} visits), "
+                  + "; ".join(f"per {unit}: " + ", ".join(f"{name} {count:,}" for name, count in counts.items())
+                              for unit, counts in result["rollups"]["visit_rollup_rows"].items())
+                  + f"; the days' visitor sets take {result['rollups']['visitor_set_bytes'] / 1e6:.1f} MB.", "",
                   "| report | 30 days warm (cold) | 365 days warm (cold) |", "| --- | --- | --- |"]
         by_name: dict = {}
         for entry in result["reports"]:

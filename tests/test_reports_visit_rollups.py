@@ -1,5 +1,6 @@
-"""The visit rollup: on SQLite and PostgreSQL, the session-unit source reports and the custom
-report's visit metrics equal the raw queries before, between and after folds, while visits grow
+"""The visit rollup (hours, and days with their visitor sets): on SQLite and PostgreSQL, the
+session-unit source reports (distinct visitors included) and the custom report's visit metrics
+equal the raw queries before, between and after folds, while visits grow
 (page views, a long visit still going on at a fold) and gain conversations after they were folded,
 after an erasure, in whole-hour zones (one crossing a daylight-saving change) and in a half-hour
 zone, which reads raw."""
@@ -7,10 +8,11 @@ import random
 from dataclasses import replace
 from datetime import timedelta
 
+from pyroaring import BitMap
 from sqlalchemy import func, select
 
-from saas.models import Conversation, User, Visitor, VisitSession
-from saas.models.rollups import RollupWatermark, VisitHour
+from saas.models import Conversation, PageView, User, Visitor, VisitSession
+from saas.models.rollups import RollupWatermark, VisitDay, VisitHour
 from saas.services import erasure, tracking
 from saas.services.reports import custom, rollups, sources
 from saas.services.reports import period as periods
@@ -26,7 +28,8 @@ DEFINITIONS = [
     (("time",), ("visits", "chat_conversion_rate"), (("source_kind", "search"),)),
     (("referrer_domain",), ("visits",), (("referrer_domain", "a.example"),)),
 ]
-SOURCE_DIMENSIONS = ("channel", "source_kind", "referrer_domain", "landing_page", "search_terms")
+SOURCE_DIMENSIONS = ("channel", "source_kind", "referrer_domain", "landing_page", "search_terms", "visited_page")
+PAGES = ("https://shop.example/", "https://shop.example/a", "https://shop.example/b", "https://shop.example/c")
 ATTRIBUTES = {"channel": ("web", "mobile_web", "app"), "source_kind": ("direct", "search", "referral"),
               "referrer_domain": (None, "a.example", "b.example"), "search_terms": (None, "shoes", "red shoes"),
               "landing_page": ("https://shop.example/", "https://shop.example/a", "https://shop.example/b", None)}
@@ -52,10 +55,16 @@ def seed_visits(session, rng: random.Random, visits: int, visitors: list) -> lis
         made.append(visit)
     session.flush()
     for visit in made:
+        view_pages(session, rng, visit, visit.page_count)
         if rng.random() < 0.33:
             converse(session, visit, visit.started_at + timedelta(minutes=rng.randrange(30)))
     session.commit()
     return made
+
+
+def view_pages(session, rng: random.Random, visit, views: int) -> None:
+    session.add_all(PageView(session_id=visit.id, url=rng.choice(PAGES), started_at=visit.started_at)
+                    for _ in range(views))
 
 
 def converse(session, visit, at) -> None:
@@ -146,6 +155,7 @@ def test_visit_reports_equal_the_raw_queries_while_visits_change_and_after_erasu
         unfolded = [visit for visit in visits if visit.started_at >= until]
         folded_visits = [visit for visit in visits if visit.started_at < until]
         unfolded[0].page_count += 4
+        view_pages(session, rng, unfolded[0], 4)
         with_chat = {conversation.visit_session_id for conversation in session.scalars(select(Conversation))}
         for visit in ([next(v for v in folded_visits if v.id in with_chat), next(v for v in folded_visits
                                                                                  if v.id not in with_chat)]
@@ -162,7 +172,14 @@ def test_visit_reports_equal_the_raw_queries_while_visits_change_and_after_erasu
         assert rollups.fold(session) == {"conversations": 0, "messages": 0, "visits": 0}
         check_every_report_equals_raw(session)
         # Each visit once per dimension: the long visit was folded once.
-        assert session.scalar(select(func.sum(VisitHour.visits)).where(VisitHour.dimension == "landing_page")) == 80
+        for rows in (VisitHour, VisitDay):
+            assert session.scalar(select(func.sum(rows.visits)).where(rows.dimension == "landing_page")) == 80
+        # The day sets hold every visitor, each under every one of their visits' channels.
+        channel_sets = session.execute(select(VisitDay.value, VisitDay.visitors)
+                                       .where(VisitDay.dimension == "channel")).all()
+        assert {(channel, visitor_id) for channel, visitors in channel_sets
+                for visitor_id in BitMap.deserialize(bytes(visitors))} == \
+            {tuple(row) for row in session.execute(select(VisitSession.channel, VisitSession.visitor_id))}
         converse(session, long_visit, middle + timedelta(days=10))  # a late conversation, not folded yet
         session.commit()
         check_every_report_equals_raw(session)
@@ -172,7 +189,8 @@ def test_visit_reports_equal_the_raw_queries_while_visits_change_and_after_erasu
         erasure.erase_visitor(session, tenant.ref, owner, erased.public_id)
         remaining = session.scalar(select(func.count(VisitSession.id)))
         assert remaining < 80
-        assert session.scalar(select(func.sum(VisitHour.visits)).where(VisitHour.dimension == "channel")) == remaining
+        for rows in (VisitHour, VisitDay):
+            assert session.scalar(select(func.sum(rows.visits)).where(rows.dimension == "channel")) == remaining
         assert session.scalar(select(func.count()).where(VisitHour.visits == 0)) == 0
         check_every_report_equals_raw(session)
         rollups.fold(session)
@@ -189,7 +207,6 @@ def test_the_source_report_reads_raw_what_the_rollup_does_not_carry(app, make_te
         period = periods.parse_period({"from": "2026-03-20", "to": "2026-04-10"}, "UTC")
         query = sources.SourceQuery(period, "channel")
         for other in (replace(query, unit="visitor"), replace(query, filters=(("source_kind", "search"),)),
-                      replace(query, dimension="visited_page"),
                       replace(query, period=replace(period, time_zone="Asia/Kolkata"))):
             table = sources.source_report(session, other)
             assert table.rows == sources._raw(session, other)[0]

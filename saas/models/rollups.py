@@ -2,7 +2,7 @@
 has been folded into them. Rules in ``saas.services.reports.rollups``."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import TenantModel
@@ -60,3 +60,24 @@ class VisitHour(TenantModel):
     page_views: Mapped[int] = mapped_column(BigInteger)
     conversations: Mapped[int] = mapped_column(BigInteger)
     converted: Mapped[int] = mapped_column(BigInteger)
+
+
+class VisitDay(TenantModel):
+    """``VisitHour`` per UTC day, with the visitors of its visits as a serialized Roaring bitmap of
+    visitor ids: distinct visitors over a range are the size of the union of its days' sets, which
+    no sum of counts gives. Folded with the hours (same watermark): the day ``folded_until`` is in
+    holds the visits before it, so a report reads whole days before that day from here and the
+    hours around them from ``VisitHour``."""
+
+    __tablename__ = "report_visit_days"
+    __table_args__ = (Index("ix_report_visit_days_dimension_day", "dimension", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32))
+    day: Mapped[datetime]
+    value: Mapped[str] = mapped_column(String(2048))
+    visits: Mapped[int] = mapped_column(BigInteger)
+    page_views: Mapped[int] = mapped_column(BigInteger)
+    conversations: Mapped[int] = mapped_column(BigInteger)
+    converted: Mapped[int] = mapped_column(BigInteger)
+    visitors: Mapped[bytes] = mapped_column(LargeBinary)

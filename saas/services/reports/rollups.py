@@ -5,9 +5,9 @@ A rollup is an optimisation, never a different answer:
 - **What is rolled up.** Conversations by (hour started, channel) and messages by (hour sent,
   conversation channel, sender type). None of these change after insert and neither table loses
   rows (erasure blanks a message's body, it does not delete it). Visits, which do change, have their
-  own rollup and rules (the *Visits* part below). Left raw: a conversation's status, agent and
-  department, ratings (a visitor can change their score), and distinct visitors, which no sum of
-  hourly counts gives.
+  own rollup and rules (the *Visits* part below), per hour and per day; the day rows carry sets of
+  visitor ids for distinct visitors, which no sum of counts gives. Left raw: a conversation's status, agent and
+  department, ratings (a visitor can change their score).
 - **Watermark.** ``report_rollup_watermarks.last_id`` per fact table: the rollup holds exactly the
   facts with ``id <= last_id``. A report adds the rollup's hours inside the range to the raw facts
   of the range with ``id > last_id`` (the few since the last fold), so new facts count at once.
@@ -23,18 +23,21 @@ A rollup is an optimisation, never a different answer:
   hours. A range in another zone (Asia/Kolkata, +05:30) reads the raw facts, as do metrics,
   dimensions and filters the rollups do not carry (``covers``).
 """
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import case, delete, exists, func, insert, literal, literal_column, select, text, union_all, update
+from pyroaring import BitMap
+from sqlalchemy import (and_, case, delete, exists, func, insert, literal, literal_column, not_, or_, select, text,
+                        union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
-from saas.models import Conversation, Message, VisitSession, utcnow
+from saas.models import Conversation, Message, PageView, VisitSession, utcnow
 from saas.models.base import UTCDateTime
-from saas.models.rollups import ConversationHour, MessageHour, RollupWatermark, VisitHour
+from saas.models.rollups import ConversationHour, MessageHour, RollupWatermark, VisitDay, VisitHour
 from saas.services import tracking
 
 from .period import Period
@@ -43,26 +46,31 @@ LAG = timedelta(minutes=5)
 CHUNK = 250_000
 
 
-class UTCHour(ColumnElement):
-    """The UTC hour a timestamp falls in, as a timestamp of the same type."""
+class UTCStart(ColumnElement):
+    """The start of the UTC hour (or day) a timestamp falls in, as a timestamp of the same type."""
 
     inherit_cache = False
     type = UTCDateTime()
 
-    def __init__(self, column):
+    def __init__(self, column, unit: str = "hour"):
         self.column = column
+        self.unit = unit
 
 
-@compiles(UTCHour, "postgresql")
-def _hour_postgresql(element: UTCHour, compiler, **kw):
+@compiles(UTCStart, "postgresql")
+def _start_postgresql(element: UTCStart, compiler, **kw):
     # Constants inline: GROUP BY must repeat the selected expression's text (see period.py).
-    return compiler.process(func.date_trunc(literal_column("'hour'"), element.column, literal_column("'UTC'")), **kw)
+    unit = literal_column(f"'{element.unit}'")
+    return compiler.process(func.date_trunc(unit, element.column, literal_column("'UTC'")), **kw)
 
 
-@compiles(UTCHour, "sqlite")
-def _hour_sqlite(element: UTCHour, compiler, **kw):
-    # The text SQLAlchemy stores SQLite datetimes as, so rollup hours compare with bound datetimes.
-    return compiler.process(func.strftime(literal_column("'%Y-%m-%d %H:00:00.000000'"), element.column), **kw)
+# The text SQLAlchemy stores SQLite datetimes as, so rollup hours compare with bound datetimes.
+_SQLITE_STARTS = {"hour": "'%Y-%m-%d %H:00:00.000000'", "day": "'%Y-%m-%d 00:00:00.000000'"}
+
+
+@compiles(UTCStart, "sqlite")
+def _start_sqlite(element: UTCStart, compiler, **kw):
+    return compiler.process(func.strftime(literal_column(_SQLITE_STARTS[element.unit]), element.column), **kw)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ def _fold_chunk(session: Session, rollup: Rollup, settled: int) -> tuple[int, in
     count = 0
     if upto > after:  # else another fold took these facts while this one waited for the lock
         in_chunk = (rollup.fact_id > after, rollup.fact_id <= upto)
-        hour = UTCHour(rollup.time_column)
+        hour = UTCStart(rollup.time_column)
         dimensions = list(rollup.dimensions.values())
         grouped = (select(hour, *dimensions, func.count()).select_from(rollup.source).where(*in_chunk)
                    .group_by(hour, *dimensions))
@@ -222,9 +230,16 @@ def report(session: Session, fact: str, dimensions, filters, period: Period, met
 #   already folded are added to that visit's rows (and make it converted if it had none before).
 # A report adds, in the range, the rows plus the raw visits from ``folded_until`` on plus the raw
 # conversations past ``last_id`` of folded visits. Erasure takes its visits out (``forget_visits``).
+# The same rows per UTC day (``VisitDay``, folded with the hours) add each day's set of visitor ids:
+# a long range reads its whole days from them and the hours around them from the hours, and its
+# distinct visitors are the union of its days' sets and of the visitors of the hours around them.
+# Visited pages have day rows only: a visit is in the row of every page it saw (its views of that
+# page as page views), and the hours around a range's whole days are read from the page views. A
+# folded visit's page views are final: it is folded once it is over.
 
 VISITS = "visits"
-# Every visit attribute the source and custom reports split by (visited pages are page views: raw).
+VISITED_PAGE = "visited_page"
+# Every visit attribute the source and custom reports split by.
 VISIT_DIMENSIONS = ("channel", "source_kind", "referrer_domain", "search_engine", "search_terms", "landing_page",
                     "utm_campaign", "utm_source", "utm_medium", "device_type")
 VISIT_COLUMNS = ("visits", "page_views", "conversations", "converted")
@@ -232,15 +247,28 @@ VISIT_COLUMNS = ("visits", "page_views", "conversations", "converted")
 VISIT_METRICS = {"visits": ("visits", None), "page_views": ("page_views", None),
                  "chat_conversion_rate": ("visits", "converted")}
 VISIT_STEP = timedelta(days=30)  # of visits folded per transaction
+DAY = timedelta(days=1)
 
 
 def _whole_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def _whole_day(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _whole_days(period: Period, until: datetime | None) -> tuple[datetime, datetime]:
+    """The UTC days ``[first, end)`` of the range whose visits are all folded (none if equal)."""
+    first = _whole_day(period.start)
+    first = first if first == period.start else first + DAY
+    return first, (max(first, _whole_day(min(period.end, until))) if until is not None else first)
+
+
 def _visit_rows(visits, conversations: int, converted) -> list:
-    """A per-visit select's columns: its start, attributes and ``VISIT_COLUMNS``."""
-    return [VisitSession.started_at.label("at"),
+    """A per-visit select's columns: its id, start, visitor, attributes and ``VISIT_COLUMNS``."""
+    return [VisitSession.id.label("session_id"), VisitSession.started_at.label("at"),
+            VisitSession.visitor_id.label("visitor_id"),
             *(getattr(VisitSession, name).label(name) for name in VISIT_DIMENSIONS),
             literal(visits).label("visits"), (VisitSession.page_count if visits else literal(0)).label("page_views"),
             conversations.label("conversations"), converted.label("converted")]
@@ -273,26 +301,44 @@ def _late_conversations(conditions, after: int, upto: int | None = None):
             .join(per_visit, per_visit.c.session_id == VisitSession.id).where(*conditions))
 
 
-def _by_dimension(per_visit):
-    """Rollup rows (hour, dimension, value, ``VISIT_COLUMNS`` summed) of per-visit rows."""
+def _by_page(facts):
+    """Per-visit rows (a subquery or CTE) once for each page the visit saw, the page as ``value``
+    and the visit's views of it as ``page_views`` (none for a row of late conversations)."""
+    keys = [facts.c.session_id, facts.c.at, *(facts.c[column] for column in VISIT_COLUMNS)]
+    page_views = func.count(PageView.id) * facts.c.visits
+    return (select(facts.c.at, PageView.url.label("value"), facts.c.visits, page_views.label("page_views"),
+                   facts.c.conversations, facts.c.converted)
+            .join(PageView, PageView.session_id == facts.c.session_id).group_by(*keys, PageView.url))
+
+
+def _by_dimension(per_visit, unit: str = "hour"):
+    """Rollup rows (``unit``, dimension, value, ``VISIT_COLUMNS`` summed) of per-visit rows; by day
+    also by visited page."""
     facts = per_visit.cte()  # one pass over the visits and their conversations for every dimension
-    hour = UTCHour(facts.c.at)
+    sources = [(name, facts, func.coalesce(facts.c[name], "")) for name in VISIT_DIMENSIONS]
+    if unit == "day":
+        pages = _by_page(facts).subquery()
+        sources.append((VISITED_PAGE, pages, pages.c.value))
     parts = []
-    for name in VISIT_DIMENSIONS:
-        value = func.coalesce(facts.c[name], "")
-        parts.append(select(hour.label("hour"), literal(name).label("dimension"), value.label("value"),
-                            *(func.sum(facts.c[column]).label(column) for column in VISIT_COLUMNS))
-                     .group_by(hour, value))
+    for name, rows, value in sources:
+        start = UTCStart(rows.c.at, unit)
+        parts.append(select(start.label(unit), literal(name).label("dimension"), value.label("value"),
+                            *(func.sum(rows.c[column]).label(column) for column in VISIT_COLUMNS))
+                     .group_by(start, value))
     return union_all(*parts).subquery()
 
 
-def _add_to_rows(session: Session, per_visit, sign: int) -> None:
+ROW_TABLES = {"hour": VisitHour, "day": VisitDay}
+
+
+def _add_to_rows(session: Session, per_visit, sign: int, units=("hour", "day")) -> None:
     """Add (``sign`` 1) or take out (-1) per-visit rows to the rollup rows they are already in."""
-    delta = _by_dimension(per_visit)
-    session.execute(update(VisitHour)
-                    .where(VisitHour.dimension == delta.c.dimension, VisitHour.hour == delta.c.hour,
-                           VisitHour.value == delta.c.value)
-                    .values({column: getattr(VisitHour, column) + sign * delta.c[column] for column in VISIT_COLUMNS}))
+    for unit in units:
+        table, delta = ROW_TABLES[unit], _by_dimension(per_visit, unit)
+        session.execute(update(table)
+                        .where(table.dimension == delta.c.dimension, getattr(table, unit) == delta.c[unit],
+                               table.value == delta.c.value)
+                        .values({column: getattr(table, column) + sign * delta.c[column] for column in VISIT_COLUMNS}))
 
 
 def _fold_visit_conversations(session: Session, settled: int) -> int:
@@ -327,15 +373,83 @@ def _fold_visit_hours(session: Session, over_before: datetime) -> tuple[int, boo
     count = 0
     if upto is not None and upto > until:
         # Hours from ``until`` on have no rows yet: plain inserts.
-        visits = _whole_visits([VisitSession.started_at >= until, VisitSession.started_at < upto], last_id)
-        rows = _by_dimension(visits)
+        step = [VisitSession.started_at >= until, VisitSession.started_at < upto]
+        rows = _by_dimension(_whole_visits(step, last_id))
         session.execute(insert(VisitHour).from_select(["hour", "dimension", "value", *VISIT_COLUMNS], select(rows)))
-        count = session.scalar(select(func.count()).select_from(visits.subquery()))
+        # A day at a time: the fold holds one day's visitor ids in memory, not a step's.
+        count = sum(_add_to_days(session, [VisitSession.started_at >= start, VisitSession.started_at < end], last_id)
+                    for start, end in _day_slices(until, upto))
         until = upto
     session.execute(update(RollupWatermark).where(RollupWatermark.fact == VISITS)
                     .values(folded_until=until, folded_at=utcnow()))
     session.commit()
     return count, upto is None or upto >= limit
+
+
+def _day_slices(start: datetime, end: datetime):
+    """``[start, end)`` cut at UTC midnights."""
+    while start < end:
+        cut = min(end, _whole_day(start) + DAY)
+        yield start, cut
+        start = cut
+
+
+def _add_to_days(session: Session, conditions, last_id: int) -> int:
+    """Add the visits of ``conditions``, with their conversations up to ``last_id``, to the rows of
+    their days, made if missing; returns how many."""
+    days, count = _day_sums(session, conditions, last_id)
+    if not days:
+        return 0
+    first, last = min(day for _, day, _ in days), max(day for _, day, _ in days)
+    # Only the day a previous fold step ended in can have rows already.
+    merged = []
+    for row in session.execute(select(VisitDay.id, VisitDay.dimension, VisitDay.day, VisitDay.value, VisitDay.visitors,
+                                      *(getattr(VisitDay, column) for column in VISIT_COLUMNS))
+                               .where(VisitDay.day >= first, VisitDay.day <= last)).mappings():
+        added = days.pop((row["dimension"], row["day"], row["value"]), None)
+        if added is not None:
+            merged.append({"id": row["id"], **{column: row[column] + added[index]
+                                               for index, column in enumerate(VISIT_COLUMNS)},
+                           "visitors": _serialized(BitMap.deserialize(bytes(row["visitors"])) | BitMap(added[-1]))})
+    if merged:
+        session.execute(update(VisitDay), merged)
+    if days:
+        session.execute(insert(VisitDay), [
+            {"dimension": dimension, "day": day, "value": value, **dict(zip(VISIT_COLUMNS, sums)),
+             "visitors": _serialized(BitMap(sums[-1]))} for (dimension, day, value), sums in days.items()])
+    return count
+
+
+def _day_sums(session: Session, conditions, last_id: int) -> tuple[dict, int]:
+    """The visits of ``conditions`` summed per (dimension, UTC day, value): ``VISIT_COLUMNS``, then
+    the visitor ids; and how many visits."""
+    days = defaultdict(lambda: [0] * len(VISIT_COLUMNS) + [[]])
+
+    def add(dimension, day, value, visit, page_views):
+        sums = days[(dimension, day, value)]
+        for index, column in enumerate(VISIT_COLUMNS):
+            sums[index] += page_views if column == "page_views" else visit[column]
+        sums[-1].append(visit["visitor_id"])
+
+    pages = defaultdict(list)
+    for session_id, url, views in session.execute(
+            select(PageView.session_id, PageView.url, func.count()).join(VisitSession, VisitSession.id == PageView.session_id)
+            .where(*conditions).group_by(PageView.session_id, PageView.url)):
+        pages[session_id].append((url, views))
+    count = 0
+    for visit in session.execute(_whole_visits(conditions, last_id)).mappings():
+        count += 1
+        day = _whole_day(visit["at"])
+        for name in VISIT_DIMENSIONS:
+            add(name, day, visit[name] or "", visit, visit["page_views"])
+        for url, views in pages[visit["session_id"]]:
+            add(VISITED_PAGE, day, url, visit, views)
+    return days, count
+
+
+def _serialized(visitors: BitMap) -> bytes:
+    visitors.run_optimize()  # new visitors of a day have consecutive ids: runs take a few bytes
+    return visitors.serialize()
 
 
 def fold_visits(session: Session, now: datetime) -> int:
@@ -360,26 +474,41 @@ def forget_visits(session: Session, visit_ids) -> None:
     if until is None:
         return
     conditions = [VisitSession.id.in_(visit_ids), VisitSession.started_at < until]
-    _add_to_rows(session, _whole_visits(conditions, last_id), -1)
-    hours = select(UTCHour(VisitSession.started_at)).where(*conditions)
+    _add_to_rows(session, _whole_visits(conditions, last_id), -1, units=("hour",))
+    hours = select(UTCStart(VisitSession.started_at)).where(*conditions)
     session.execute(delete(VisitHour).where(VisitHour.visits == 0, VisitHour.hour.in_(hours)))
+    # A visitor set cannot lose one visit (its visitor may have another that day): the days are made again.
+    for day in {_whole_day(started) for started in session.scalars(select(VisitSession.started_at).where(*conditions))}:
+        session.execute(delete(VisitDay).where(VisitDay.day == day))
+        _add_to_days(session, [VisitSession.started_at >= day, VisitSession.started_at < min(day + DAY, until),
+                               VisitSession.id.not_in(visit_ids)], last_id)
 
 
 def visit_rows(session: Session, dimension: str, period: Period, by_time: bool = False, value=None) -> list[dict]:
     """Visits of the range (and of ``value`` of ``dimension`` if given) grouped by their value of
     ``dimension`` (None for none) and, ``by_time``, the period's bucket ("time"): ``VISIT_COLUMNS``
     summed, most visits first, ties by value (the raw source report's order). ``aligned(period)``
-    must hold."""
+    must hold. Whole folded UTC days come from the day rows unless ``by_time``."""
     while True:
         last_id, until = _marks(session, VISITS)
-        in_range = [period.contains(VisitSession.started_at)]
-        recent = _whole_visits([*in_range, *([VisitSession.started_at >= until] if until else [])], None)
-        parts = [select(VisitHour.hour.label("at"), VisitHour.value, *(getattr(VisitHour, c) for c in VISIT_COLUMNS))
-                 .where(VisitHour.dimension == dimension, period.contains(VisitHour.hour))]
-        for per_visit in [recent] + ([_late_conversations([*in_range, VisitSession.started_at < until], last_id)]
-                                     if until else []):
+        started = VisitSession.started_at
+        in_range = [period.contains(started)]
+        # By time, hours only: a day of the tenant's zone is not a UTC day.
+        first_day, days_end = (period.start, period.start) if by_time else _whole_days(period, until)
+        parts = [select(VisitDay.day.label("at"), VisitDay.value, *(getattr(VisitDay, c) for c in VISIT_COLUMNS))
+                 .where(VisitDay.dimension == dimension, VisitDay.day >= first_day, VisitDay.day < days_end)]
+        if dimension == VISITED_PAGE:  # no hour rows: the visits around the whole days are read whole
+            in_days = [started >= first_day, started < days_end]
+            raw, folded = [*in_range, not_(and_(*in_days))], [*in_range, *in_days]
+        else:
+            parts.append(select(VisitHour.hour.label("at"), VisitHour.value, *(getattr(VisitHour, c) for c in VISIT_COLUMNS))
+                         .where(VisitHour.dimension == dimension, period.contains(VisitHour.hour),
+                                or_(VisitHour.hour < first_day, VisitHour.hour >= days_end)))
+            raw, folded = ([*in_range, started >= until], [*in_range, started < until]) if until else (in_range, None)
+        for per_visit in [_whole_visits(raw, None)] + ([_late_conversations(folded, last_id)] if until else []):
             facts = per_visit.subquery()
-            parts.append(select(facts.c.at, func.coalesce(facts.c[dimension], "").label("value"),
+            parts.append(_by_page(facts) if dimension == VISITED_PAGE else
+                         select(facts.c.at, func.coalesce(facts.c[dimension], "").label("value"),
                                 *(facts.c[c] for c in VISIT_COLUMNS)))
         facts = union_all(*parts).subquery()
         keys = [func.nullif(facts.c.value, "").label("value")] + ([period.bucket(facts.c.at).label("time")] if by_time else [])
@@ -390,6 +519,40 @@ def visit_rows(session: Session, dimension: str, period: Period, by_time: bool =
                 for row in session.execute(statement)]
         if _marks(session, VISITS) == (last_id, until):  # no fold committed meanwhile
             return rows
+
+
+def visitor_counts(session: Session, dimension: str, period: Period, values: list) -> tuple[dict, int]:
+    """Distinct visitors of the range's visits with each of ``values`` (None: none) of ``dimension``,
+    and of all its visits. ``aligned(period)`` must hold."""
+    wanted = {"" if value is None else value for value in values}
+    valued = (select(VisitSession.visitor_id, PageView.url).join(PageView, PageView.session_id == VisitSession.id)
+              if dimension == VISITED_PAGE else
+              select(VisitSession.visitor_id, func.coalesce(getattr(VisitSession, dimension), "")))
+    while True:
+        marks = _marks(session, VISITS)
+        first_day, days_end = _whole_days(period, marks[1])
+        by_value, everyone = defaultdict(BitMap), BitMap()
+        for name, value, visitors in session.execute(
+                select(VisitDay.dimension, VisitDay.value, VisitDay.visitors)
+                .where(VisitDay.day >= first_day, VisitDay.day < days_end,
+                       # every visit has one channel: its sets give the total
+                       or_(VisitDay.dimension == "channel",
+                           and_(VisitDay.dimension == dimension, VisitDay.value.in_(wanted))))):
+            visitors = BitMap.deserialize(bytes(visitors))
+            if name == "channel":
+                everyone |= visitors
+            if name == dimension and value in wanted:
+                by_value[value] |= visitors
+        # The hours around the whole days, folded or not, from the visits.
+        started = VisitSession.started_at
+        around = (or_(and_(started >= period.start, started < first_day), and_(started >= days_end, started < period.end))
+                  if days_end > first_day else period.contains(started))
+        everyone.update(session.scalars(select(VisitSession.visitor_id).where(around)))
+        for visitor_id, value in session.execute(valued.where(around)):
+            if value in wanted:
+                by_value[value].add(visitor_id)
+        if _marks(session, VISITS) == marks:  # no fold committed meanwhile
+            return {value: len(by_value["" if value is None else value]) for value in values}, len(everyone)
 
 
 def _visit_report(session: Session, dimensions, filters, period: Period, metrics) -> tuple[list[dict], dict]:

@@ -9,9 +9,9 @@ belongs to the visit it started in. *Chat conversion rate* is the share of visit
 with at least one conversation. By *visited page*, a visit counts under every page it saw, so the
 rows add up to more than the total.
 
-Counted per visit, unfiltered, by a visit attribute, in a whole-hour zone, the figures come from the
-visit rollup (``rollups.visit_rows``) and only the distinct visitors from the visits; every other
-report reads the visits (``_raw``), with the same figures."""
+Counted per visit, unfiltered, in a whole-hour zone, the figures come from the visit rollup
+(``rollups.visit_rows``) and its visitor sets (``rollups.visitor_counts``); every other report reads
+the visits (``_raw``), with the same figures."""
 from dataclasses import dataclass, replace
 
 from flask_babel import gettext
@@ -41,7 +41,7 @@ SESSION_ATTRIBUTES = {
     "utm_medium": (N_("UTM medium"), VisitSession.utm_medium),
     "device_type": (N_("Device"), VisitSession.device_type),
 }
-VISITED_PAGE = "visited_page"
+VISITED_PAGE = rollups.VISITED_PAGE
 DIMENSIONS = {**{name: label for name, (label, _) in SESSION_ATTRIBUTES.items()}, VISITED_PAGE: N_("Visited page")}
 ROW_LIMIT = 200
 
@@ -133,17 +133,15 @@ def _aggregate(visits):
 
 
 def _rolled_up(session: Session, query: SourceQuery) -> tuple[list[dict], dict]:
-    """Each visit counted under its own source, from the visit rollup; only the distinct visitors
-    are counted from the visits themselves (no sum of hourly counts gives them)."""
-    column = SESSION_ATTRIBUTES[query.dimension][1]
-    in_range = query.period.contains(VisitSession.started_at)
-    visitors = dict(session.execute(select(column, func.count(distinct(VisitSession.visitor_id)))
-                                    .where(in_range).group_by(column)).all())
+    """Each visit counted under its own source, from the visit rollup and its visitor sets."""
     by_value = rollups.visit_rows(session, query.dimension, query.period)  # in the raw query's order
-    rows = [_row(query, _rolled_up_values(row, visitors.get(row["value"], 0))) for row in by_value[:ROW_LIMIT]]
-    totals = _rolled_up_values({"value": None, **{name: sum(row[name] for row in by_value)
-                                                  for name in rollups.VISIT_COLUMNS}},
-                               session.scalar(select(func.count(distinct(VisitSession.visitor_id))).where(in_range)))
+    shown = by_value[:ROW_LIMIT]
+    visitors, everyone = rollups.visitor_counts(session, query.dimension, query.period, [row["value"] for row in shown])
+    rows = [_row(query, _rolled_up_values(row, visitors[row["value"]])) for row in shown]
+    # By visited page one visit is in several rows: the totals are over whole visits.
+    whole_visits = rollups.visit_rows(session, "channel", query.period) if query.dimension == VISITED_PAGE else by_value
+    totals = _rolled_up_values({"value": None, **{name: sum(row[name] for row in whole_visits)
+                                                  for name in rollups.VISIT_COLUMNS}}, everyone)
     return rows, _row(query, totals)
 
 
@@ -163,8 +161,7 @@ def _raw(session: Session, query: SourceQuery) -> tuple[list[dict], dict]:
 
 
 def source_report(session: Session, query: SourceQuery) -> ReportTable:
-    rolled_up = (query.unit == "session" and query.dimension != VISITED_PAGE and not query.filters
-                 and rollups.aligned(query.period))
+    rolled_up = query.unit == "session" and not query.filters and rollups.aligned(query.period)
     rows, totals = (_rolled_up if rolled_up else _raw)(session, query)
     columns = [Column("value", DIMENSIONS[query.dimension], TEXT, values=query.dimension), Column("visitors", N_("Visitors")),
                Column("sessions", N_("Visits")), Column("page_views", N_("Page views")),
