@@ -3,6 +3,7 @@ query's figures, before, between and after folds, with new facts in folded hours
 zones (one crossing a daylight-saving change) and in a half-hour zone, which reads raw."""
 import random
 import threading
+import traceback
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -150,15 +151,15 @@ def fold_concurrently(app, tenant, folds: int = 4) -> list[dict]:
         try:
             with app.app_context(), tenant_context(tenant.ref):
                 folded.append(rollups.fold(tenant_session()))
-        except Exception as exc:  # reported below, with the thread's exception
-            errors.append(exc)
+        except Exception:  # reported below, with where the thread failed
+            errors.append(traceback.format_exc())
 
     threads = [threading.Thread(target=fold) for _ in range(folds)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    assert not errors, "\n".join(errors)
     return folded
 
 
