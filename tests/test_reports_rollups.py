@@ -143,8 +143,9 @@ def test_custom_report_in_a_half_hour_zone_reads_raw_and_stays_exact(app, make_t
             assert sum(row["messages"] for row in table.rows) == table.totals["messages"]
 
 
-def fold_concurrently(app, tenant, folds: int = 4) -> list[dict]:
-    """``folds`` threads fold the tenant at once; what each folded (no thread may fail)."""
+def fold_concurrently(app, tenant, folds: int = 4, give_up_on_lock: bool = False) -> list[dict]:
+    """``folds`` threads fold the tenant at once; what each folded. No thread may fail, except, if
+    ``give_up_on_lock``, on SQLite's "database is locked" (the next fold takes what it left)."""
     folded, errors = [], []
 
     def fold():
@@ -159,7 +160,8 @@ def fold_concurrently(app, tenant, folds: int = 4) -> list[dict]:
         thread.start()
     for thread in threads:
         thread.join()
-    assert not errors, "\n".join(errors)
+    failed = [error for error in errors if not (give_up_on_lock and "database is locked" in error)]
+    assert not failed, "\n".join(failed)
     return folded
 
 

@@ -245,11 +245,12 @@ def test_concurrent_visit_folds_fold_each_visit_once(app, make_tenant, monkeypat
         visitor = one_visitor(session)
         visits = seed_visits(session, random.Random(6), 60, [visitor])
         conversations = session.scalar(select(func.count(Conversation.id)))
-    # On SQLite two: four threads taking one file's write lock in turn, on a loaded CI machine, let
-    # one wait past the 5 s busy timeout (embedded mode folds from a single greenlet anyway).
-    folds = 2 if app.extensions["switchboard_tenants"].is_sqlite else 4
-    assert sum(result["visits"] for result in fold_concurrently(app, tenant, folds)) == len(visits)
+    # On SQLite a fold may give up on the file's write lock under CI load (embedded mode folds from
+    # one greenlet, so only tests contend): what it left is taken by the next fold, never twice.
+    sqlite = app.extensions["switchboard_tenants"].is_sqlite
+    folded = sum(result["visits"] for result in fold_concurrently(app, tenant, give_up_on_lock=sqlite))
     with app.app_context(), tenant_context(tenant.ref):
+        assert folded + rollups.fold(tenant_session())["visits"] == len(visits)
         for rows in (VisitHour, VisitDay):
             sums = tenant_session().execute(select(func.sum(rows.visits), func.sum(rows.conversations))
                                             .where(rows.dimension == "source_kind")).one()
