@@ -42,19 +42,14 @@ class MessageHour(TenantModel):
     count: Mapped[int] = mapped_column(BigInteger)
 
 
-class VisitHour(TenantModel):
-    """Visits started in the UTC hour ``hour`` whose ``dimension`` (a visit attribute: channel,
-    source kind, landing page...) is ``value`` ('' for none: no attribute is ever stored empty),
-    with their page views, the conversations started in them and how many had one. Every folded
-    visit is in one row per dimension; which are folded: ``RollupWatermark`` row 'visits'. No key
-    over ``value``: a landing page can be longer than an index entry may be."""
-
-    __tablename__ = "report_visit_hours"
-    __table_args__ = (Index("ix_report_visit_hours_dimension_hour", "dimension", "hour"),)
+class VisitRollupRow:
+    """The columns a visit rollup row has whatever its time unit: the visits whose ``dimension`` (a
+    visit attribute: channel, source kind, landing page...) is ``value`` ('' for none: no attribute
+    is ever stored empty), with their page views, the conversations started in them and how many had
+    one. No key over ``value``: a landing page can be longer than an index entry may be."""
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(32))
-    hour: Mapped[datetime]
     value: Mapped[str] = mapped_column(String(2048))
     visits: Mapped[int] = mapped_column(BigInteger)
     page_views: Mapped[int] = mapped_column(BigInteger)
@@ -62,7 +57,17 @@ class VisitHour(TenantModel):
     converted: Mapped[int] = mapped_column(BigInteger)
 
 
-class VisitDay(TenantModel):
+class VisitHour(VisitRollupRow, TenantModel):
+    """Visits started in the UTC hour ``hour``. Every folded visit is in one row per dimension;
+    which are folded: ``RollupWatermark`` row 'visits'."""
+
+    __tablename__ = "report_visit_hours"
+    __table_args__ = (Index("ix_report_visit_hours_dimension_hour", "dimension", "hour"),)
+
+    hour: Mapped[datetime]
+
+
+class VisitDay(VisitRollupRow, TenantModel):
     """``VisitHour`` per UTC day, with the visitors of its visits as a serialized Roaring bitmap of
     visitor ids: distinct visitors over a range are the size of the union of its days' sets, which
     no sum of counts gives. Folded with the hours (same watermark): the day ``folded_until`` is in
@@ -72,12 +77,5 @@ class VisitDay(TenantModel):
     __tablename__ = "report_visit_days"
     __table_args__ = (Index("ix_report_visit_days_dimension_day", "dimension", "day"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(32))
     day: Mapped[datetime]
-    value: Mapped[str] = mapped_column(String(2048))
-    visits: Mapped[int] = mapped_column(BigInteger)
-    page_views: Mapped[int] = mapped_column(BigInteger)
-    conversations: Mapped[int] = mapped_column(BigInteger)
-    converted: Mapped[int] = mapped_column(BigInteger)
     visitors: Mapped[bytes] = mapped_column(LargeBinary)
