@@ -1,18 +1,19 @@
-"""The visit rollup (hours, and days with their visitor sets): on SQLite and PostgreSQL, the
-session-unit source reports (distinct visitors included) and the custom report's visit metrics
-equal the raw queries before, between and after folds, while visits grow
-(page views, a long visit still going on at a fold) and gain conversations after they were folded,
-after an erasure, in whole-hour zones (one crossing a daylight-saving change) and in a half-hour
-zone, which reads raw."""
+"""The visit rollup (hours, and days with their visitor and first-touch sets and visitor days): on
+SQLite and PostgreSQL, the source reports per visit (distinct visitors included) and per visitor
+(first touch) and the custom report's visit metrics equal the raw queries before, between and after
+folds, while visits grow (page views, a long visit still going on at a fold) and gain conversations
+after they were folded, after an erasure, in whole-hour zones (one crossing a daylight-saving
+change) and in a half-hour zone, which reads raw."""
 import random
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from pyroaring import BitMap
 from sqlalchemy import func, select
 
 from saas.models import Conversation, PageView, User, Visitor, VisitSession
-from saas.models.rollups import RollupWatermark, VisitDay, VisitHour
+from saas.models.rollups import RollupWatermark, VisitDay, VisitHour, VisitorDay
 from saas.services import erasure, tracking
 from saas.services.reports import custom, rollups, sources
 from saas.services.reports import period as periods
@@ -102,14 +103,14 @@ def check_every_report_equals_raw(session) -> int:
                 assert custom_rows(*rolled, dimensions, metrics) == custom_rows(raw, raw_totals, dimensions, metrics), \
                     (zone, first, last, granularity, dimensions, metrics, filters)
             for dimension in SOURCE_DIMENSIONS:
-                query = sources.SourceQuery(period, dimension)
-                if rollups.aligned(period):
-                    served += 1
-                    assert sources._rolled_up(session, query) == sources._raw(session, query), (zone, first, dimension)
-                # The report itself, whichever way it reads: the raw answer.
-                assert sources.source_report(session, query).rows == sources._raw(session, query)[0]
-            assert sources.source_report(session, sources.SourceQuery(period, "channel", "visitor")).rows == \
-                sources._raw(session, sources.SourceQuery(period, "channel", "visitor"))[0]
+                for unit in sources.UNITS:
+                    query = sources.SourceQuery(period, dimension, unit)
+                    if sources.rolled_up(query):
+                        served += 1
+                        assert sources._rolled_up(session, query) == sources._raw(session, query), \
+                            (zone, first, dimension, unit)
+                    # The report itself, whichever way it reads: the raw answer.
+                    assert sources.source_report(session, query).rows == sources._raw(session, query)[0]
     return served
 
 
@@ -174,6 +175,8 @@ def test_visit_reports_equal_the_raw_queries_while_visits_change_and_after_erasu
         # Each visit once per dimension: the long visit was folded once.
         for rows in (VisitHour, VisitDay):
             assert session.scalar(select(func.sum(rows.visits)).where(rows.dimension == "landing_page")) == 80
+        assert sum(int(rollups._visitor_arrays(row)[1][:, 0].sum())
+                   for row in session.execute(select(VisitorDay.visitors, VisitorDay.counts))) == 80
         # The day sets hold every visitor, each under every one of their visits' channels.
         channel_sets = session.execute(select(VisitDay.value, VisitDay.visitors)
                                        .where(VisitDay.dimension == "channel")).all()
@@ -206,8 +209,10 @@ def test_the_source_report_reads_raw_what_the_rollup_does_not_carry(app, make_te
         rollups.fold(session)
         period = periods.parse_period({"from": "2026-03-20", "to": "2026-04-10"}, "UTC")
         query = sources.SourceQuery(period, "channel")
-        for other in (replace(query, unit="visitor"), replace(query, filters=(("source_kind", "search"),)),
+        for other in (replace(query, dimension="visited_page", unit="visitor"),
+                      replace(query, filters=(("source_kind", "search"),)),
                       replace(query, period=replace(period, time_zone="Asia/Kolkata"))):
+            assert not sources.rolled_up(other)
             table = sources.source_report(session, other)
             assert table.rows == sources._raw(session, other)[0]
         assert rollups.covers("visits", ("time",), (), period, ["visitors"]) is False
@@ -257,9 +262,11 @@ def test_concurrent_visit_folds_fold_each_visit_once(app, make_tenant, monkeypat
             assert tuple(sums) == (len(visits), conversations)
 
 
-def test_the_day_rows_migration_folds_the_visits_again(app, make_tenant):
-    """Migration 0020 adds the day rows: visits folded before it have none, so it empties the hour
-    rows and resets the marks, and the next fold builds both."""
+@pytest.mark.parametrize("before", ["0019", "0020"])
+def test_the_day_rows_migrations_fold_the_visits_again(app, make_tenant, before):
+    """Migrations 0020 (day rows) and 0021 (first-touch sets, visitor days) add what visits folded
+    before them lack, so they empty the rollup rows and reset the marks, and the next fold builds
+    them all."""
     tenant = make_tenant(agents=0)
     period = periods.parse_period({"from": "2026-03-20", "to": "2026-04-10"}, "UTC")
     with app.app_context():
@@ -273,7 +280,7 @@ def test_the_day_rows_migration_folds_the_visits_again(app, make_tenant):
             hours = session.scalar(select(func.count()).select_from(VisitHour))
             assert hours > 0
             session.close()
-        provisioning.downgrade_tenant(tenant.ref, "0019")
+        provisioning.downgrade_tenant(tenant.ref, before)
         provisioning.migrate_tenant(tenant.ref)
         with tenant_context(tenant.ref):
             session = tenant_session()
@@ -282,5 +289,7 @@ def test_the_day_rows_migration_folds_the_visits_again(app, make_tenant):
             rollups.fold(session)
             assert session.scalar(select(func.count()).select_from(VisitHour)) == hours
             for dimension in SOURCE_DIMENSIONS:
-                query = sources.SourceQuery(period, dimension)
-                assert sources._rolled_up(session, query) == sources._raw(session, query), dimension
+                for unit in sources.UNITS:
+                    query = sources.SourceQuery(period, dimension, unit)
+                    if sources.rolled_up(query):
+                        assert sources._rolled_up(session, query) == sources._raw(session, query), (dimension, unit)

@@ -79,3 +79,20 @@ class VisitDay(VisitRollupRow, TenantModel):
 
     day: Mapped[datetime]
     visitors: Mapped[bytes] = mapped_column(LargeBinary)
+    # Of them, the visitors whose first visit of the day has this value (none by visited page): the
+    # first touches of a range follow from these, a day at a time (``rollups.first_touch_rows``).
+    first_visitors: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class VisitorDay(TenantModel):
+    """The visitors of the folded visits of one UTC day, each with their visits, page views and
+    conversations that day: what a visitor did over a range, credited to their first touch, is the
+    sum of their days. ``visitors`` is a serialized Roaring bitmap; ``counts`` little-endian uint32
+    triples in the bitmap's (ascending) order of ids."""
+
+    __tablename__ = "report_visitor_days"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[datetime] = mapped_column(unique=True)
+    visitors: Mapped[bytes] = mapped_column(LargeBinary)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)

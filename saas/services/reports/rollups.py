@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 from pyroaring import BitMap
 from sqlalchemy import (and_, case, delete, exists, func, insert, literal, literal_column, not_, or_, select, text,
                         union_all, update)
@@ -37,7 +38,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from saas.models import Conversation, Message, PageView, VisitSession, utcnow
 from saas.models.base import UTCDateTime
-from saas.models.rollups import ConversationHour, MessageHour, RollupWatermark, VisitDay, VisitHour
+from saas.models.rollups import ConversationHour, MessageHour, RollupWatermark, VisitDay, VisitHour, VisitorDay
 from saas.services import tracking
 
 from .period import Period
@@ -236,6 +237,11 @@ def report(session: Session, fact: str, dimensions, filters, period: Period, met
 # Visited pages have day rows only: a visit is in the row of every page it saw (its views of that
 # page as page views), and the hours around a range's whole days are read from the page views. A
 # folded visit's page views are final: it is folded once it is over.
+# First touches (the visitor unit): a day row also holds the visitors whose first visit of the day
+# has its value, and ``VisitorDay`` each visitor's visits, page views and conversations per day.
+# Going through a range in time order, a visitor's first touch is the value of the first set they
+# appear in before they were seen, and what they did in the range is the sum of their days
+# (``first_touch_rows``).
 
 VISITS = "visits"
 VISITED_PAGE = "visited_page"
@@ -246,6 +252,8 @@ VISIT_COLUMNS = ("visits", "page_views", "conversations", "converted")
 # Custom report metric -> (rollup column, its rate's numerator column)
 VISIT_METRICS = {"visits": ("visits", None), "page_views": ("page_views", None),
                  "chat_conversion_rate": ("visits", "converted")}
+# What ``VisitorDay.counts`` holds per visitor and day.
+VISITOR_COUNTS = ("visits", "page_views", "conversations")
 VISIT_STEP = timedelta(days=30)  # of visits folded per transaction
 DAY = timedelta(days=1)
 
@@ -356,7 +364,9 @@ def _fold_visit_conversations(session: Session, settled: int) -> int:
     upto = min(settled, after + CHUNK)
     if upto > after:
         if until is not None:
-            _add_to_rows(session, _late_conversations([VisitSession.started_at < until], after, upto), 1)
+            late = _late_conversations([VisitSession.started_at < until], after, upto)
+            _add_to_rows(session, late, 1)
+            _add_to_visitor_days(session, late)
         session.execute(update(RollupWatermark).where(RollupWatermark.fact == VISITS)
                         .values(last_id=upto, folded_at=utcnow()))
     session.commit()
@@ -399,42 +409,77 @@ def _day_slices(start: datetime, end: datetime):
         start = cut
 
 
+@dataclass
+class _DayRow:
+    """A ``VisitDay`` row being summed: ``VISIT_COLUMNS``, visitor ids, first-touch visitor ids."""
+    sums: list = field(default_factory=lambda: [0] * len(VISIT_COLUMNS))
+    visitors: list = field(default_factory=list)
+    first_visitors: list = field(default_factory=list)
+
+
 def _add_to_days(session: Session, conditions, last_id: int) -> int:
     """Add the visits of ``conditions``, with their conversations up to ``last_id``, to the rows of
     their days, made if missing; returns how many."""
-    days, count = _day_sums(session, conditions, last_id)
-    if not days:
+    rows, visitor_days, count = _day_sums(session, conditions, last_id)
+    if not rows:
         return 0
-    first, last = min(day for _, day, _ in days), max(day for _, day, _ in days)
-    # Only the day a previous fold step ended in can have rows already.
+    first, last = min(visitor_days), max(visitor_days)
+    # Only the day a previous fold step ended in can have rows already, of visits before these: its
+    # visitors seen then have their first touch of the day already.
+    earlier = {row.day: row for row in session.execute(
+        select(VisitorDay.id, VisitorDay.day, VisitorDay.visitors, VisitorDay.counts)
+        .where(VisitorDay.day.in_(list(visitor_days))))}
+    seen = {day: BitMap.deserialize(bytes(row.visitors)) for day, row in earlier.items()}
+
+    def first_visitors(dimension, day, added: _DayRow, before: bytes | None = None):
+        if dimension == VISITED_PAGE:
+            return None
+        firsts = BitMap(added.first_visitors) - seen.get(day, BitMap())
+        return _serialized(firsts | BitMap.deserialize(bytes(before)) if before is not None else firsts)
+
     merged = []
     for row in session.execute(select(VisitDay.id, VisitDay.dimension, VisitDay.day, VisitDay.value, VisitDay.visitors,
-                                      *(getattr(VisitDay, column) for column in VISIT_COLUMNS))
+                                      VisitDay.first_visitors, *(getattr(VisitDay, column) for column in VISIT_COLUMNS))
                                .where(VisitDay.day >= first, VisitDay.day <= last)).mappings():
-        added = days.pop((row["dimension"], row["day"], row["value"]), None)
+        added = rows.pop((row["dimension"], row["day"], row["value"]), None)
         if added is not None:
-            merged.append({"id": row["id"], **{column: row[column] + added[index]
+            merged.append({"id": row["id"], **{column: row[column] + added.sums[index]
                                                for index, column in enumerate(VISIT_COLUMNS)},
-                           "visitors": _serialized(BitMap.deserialize(bytes(row["visitors"])) | BitMap(added[-1]))})
+                           "visitors": _serialized(BitMap.deserialize(bytes(row["visitors"])) | BitMap(added.visitors)),
+                           "first_visitors": first_visitors(row["dimension"], row["day"], added,
+                                                            row["first_visitors"])})
     if merged:
         session.execute(update(VisitDay), merged)
-    if days:
-        session.execute(insert(VisitDay), [
-            {"dimension": dimension, "day": day, "value": value, **dict(zip(VISIT_COLUMNS, sums)),
-             "visitors": _serialized(BitMap(sums[-1]))} for (dimension, day, value), sums in days.items()])
+    if rows:
+        # render_nulls: rows without first touches (visited pages) would otherwise be sent apart,
+        # and the insert would split into a statement per run of rows (a fold 4 times slower).
+        session.execute(insert(VisitDay).execution_options(render_nulls=True), [
+            {"dimension": dimension, "day": day, "value": value, **dict(zip(VISIT_COLUMNS, added.sums)),
+             "visitors": _serialized(BitMap(added.visitors)), "first_visitors": first_visitors(dimension, day, added)}
+            for (dimension, day, value), added in rows.items()])
+    for day, counts in visitor_days.items():
+        if day in earlier:
+            for visitor_id, before in _visitor_counts(earlier[day]).items():
+                counts[visitor_id] = [a + b for a, b in zip(counts.get(visitor_id, (0, 0, 0)), before)]
+            session.execute(update(VisitorDay).where(VisitorDay.id == earlier[day].id).values(_visitor_day(counts)))
+        else:
+            session.execute(insert(VisitorDay).values(day=day, **_visitor_day(counts)))
     return count
 
 
-def _day_sums(session: Session, conditions, last_id: int) -> tuple[dict, int]:
-    """The visits of ``conditions`` summed per (dimension, UTC day, value): ``VISIT_COLUMNS``, then
-    the visitor ids; and how many visits."""
-    days = defaultdict(lambda: [0] * len(VISIT_COLUMNS) + [[]])
+def _day_sums(session: Session, conditions, last_id: int) -> tuple[dict, dict, int]:
+    """The visits of ``conditions`` summed per (dimension, UTC day, value) into ``_DayRow``s and per
+    UTC day and visitor into ``VISITOR_COUNTS``; and how many visits."""
+    rows = defaultdict(_DayRow)
+    visitor_days = defaultdict(dict)
 
-    def add(dimension, day, value, visit, page_views):
-        sums = days[(dimension, day, value)]
+    def add(dimension, day, value, visit, page_views, first: bool):
+        row = rows[(dimension, day, value)]
         for index, column in enumerate(VISIT_COLUMNS):
-            sums[index] += page_views if column == "page_views" else visit[column]
-        sums[-1].append(visit["visitor_id"])
+            row.sums[index] += page_views if column == "page_views" else visit[column]
+        row.visitors.append(visit["visitor_id"])
+        if first:
+            row.first_visitors.append(visit["visitor_id"])
 
     pages = defaultdict(list)
     for session_id, url, views in session.execute(
@@ -442,14 +487,53 @@ def _day_sums(session: Session, conditions, last_id: int) -> tuple[dict, int]:
             .where(*conditions).group_by(PageView.session_id, PageView.url)):
         pages[session_id].append((url, views))
     count = 0
-    for visit in session.execute(_whole_visits(conditions, last_id)).mappings():
+    # In time order: a visitor's first visit of a day comes first.
+    for visit in session.execute(_whole_visits(conditions, last_id)
+                                 .order_by(VisitSession.started_at, VisitSession.id)).mappings():
         count += 1
         day = _whole_day(visit["at"])
+        counts = visitor_days[day].setdefault(visit["visitor_id"], [0, 0, 0])
+        first = counts[0] == 0
+        for index, column in enumerate(VISITOR_COUNTS):
+            counts[index] += visit[column]
         for name in VISIT_DIMENSIONS:
-            add(name, day, visit[name] or "", visit, visit["page_views"])
+            add(name, day, visit[name] or "", visit, visit["page_views"], first)
         for url, views in pages[visit["session_id"]]:
-            add(VISITED_PAGE, day, url, visit, views)
-    return days, count
+            add(VISITED_PAGE, day, url, visit, views, first=False)
+    return rows, visitor_days, count
+
+
+def _visitor_day(counts: dict) -> dict:
+    """``VisitorDay`` columns of {visitor id: ``VISITOR_COUNTS``}."""
+    ids = sorted(counts)
+    return {"visitors": _serialized(BitMap(ids)),
+            "counts": np.array([counts[visitor_id] for visitor_id in ids], dtype="<u4").reshape(-1, 3).tobytes()}
+
+
+def _visitor_counts(row) -> dict:
+    """{visitor id: ``VISITOR_COUNTS``} of a ``VisitorDay`` row."""
+    ids, counts = _visitor_arrays(row)
+    return dict(zip(ids.tolist(), counts.tolist()))
+
+
+def _visitor_arrays(row) -> tuple:
+    """A ``VisitorDay`` row's visitor ids and their ``VISITOR_COUNTS``, as aligned arrays."""
+    ids = np.array(BitMap.deserialize(bytes(row.visitors)).to_array(), dtype=np.int64)
+    return ids, np.frombuffer(bytes(row.counts), dtype="<u4").reshape(-1, 3).astype(np.int64)
+
+
+def _add_to_visitor_days(session: Session, late) -> None:
+    """Add late conversations (``_late_conversations`` rows of folded visits) to their visitors' days."""
+    facts = late.subquery()
+    by_day = defaultdict(lambda: defaultdict(int))
+    for at, visitor_id, conversations in session.execute(select(facts.c.at, facts.c.visitor_id, facts.c.conversations)):
+        by_day[_whole_day(at)][visitor_id] += conversations
+    for row in session.execute(select(VisitorDay.id, VisitorDay.day, VisitorDay.visitors, VisitorDay.counts)
+                               .where(VisitorDay.day.in_(list(by_day)))).all():
+        counts = _visitor_counts(row)
+        for visitor_id, conversations in by_day[row.day].items():
+            counts[visitor_id][2] += conversations
+        session.execute(update(VisitorDay).where(VisitorDay.id == row.id).values(_visitor_day(counts)))
 
 
 def _serialized(visitors: BitMap) -> bytes:
@@ -485,6 +569,7 @@ def forget_visits(session: Session, visit_ids) -> None:
     # A visitor set cannot lose one visit (its visitor may have another that day): the days are made again.
     for day in {_whole_day(started) for started in session.scalars(select(VisitSession.started_at).where(*conditions))}:
         session.execute(delete(VisitDay).where(VisitDay.day == day))
+        session.execute(delete(VisitorDay).where(VisitorDay.day == day))
         _add_to_days(session, [VisitSession.started_at >= day, VisitSession.started_at < min(day + DAY, until),
                                VisitSession.id.not_in(visit_ids)], last_id)
 
@@ -555,6 +640,80 @@ def visitor_counts(session: Session, dimension: str, period: Period, values: lis
                 by_value[value].add(visitor_id)
         if _marks(session, VISITS) == marks:  # no fold committed meanwhile
             return {value: len(by_value["" if value is None else value]) for value in values}, len(everyone)
+
+
+def first_touch_rows(session: Session, dimension: str, period: Period) -> tuple[list[dict], dict]:
+    """The visitor unit by a visit attribute: each visitor of the range under the value of their
+    first visit in it, with everything they did in the range (visitors, visits, page views,
+    conversations, converted visitors), most visits first, ties by value as the raw report orders
+    them; and the totals. ``aligned(period)`` must hold."""
+    started = VisitSession.started_at
+    while True:
+        last_id, until = marks = _marks(session, VISITS)
+        first_day, days_end = _whole_days(period, until)
+        seen, touched = BitMap(), defaultdict(BitMap)
+        ids, counts = [], []
+
+        def take_visits(conditions, last_id=None):
+            """Visits of ``conditions`` in time order (of folded ones, the conversations past ``last_id``)."""
+            per_visit = (_late_conversations(conditions, last_id) if last_id is not None
+                         else _whole_visits(conditions, None)).subquery()
+            rows = session.execute(select(per_visit.c.visitor_id, per_visit.c[dimension],
+                                          *(per_visit.c[column] for column in VISITOR_COUNTS))
+                                   .order_by(per_visit.c.at, per_visit.c.session_id)).all()
+            for visitor_id, value, *_counts in rows:
+                if visitor_id not in seen:
+                    seen.add(visitor_id)
+                    touched[value or ""].add(visitor_id)
+            ids.append(np.array([row[0] for row in rows], dtype=np.int64))
+            counts.append(np.array([row[2:] for row in rows], dtype=np.int64).reshape(-1, 3))
+
+        if days_end > first_day:
+            take_visits([started >= period.start, started < first_day])
+            firsts = defaultdict(list)
+            for day, value, visitors in session.execute(
+                    select(VisitDay.day, VisitDay.value, VisitDay.first_visitors)
+                    .where(VisitDay.dimension == dimension, VisitDay.day >= first_day, VisitDay.day < days_end)):
+                firsts[day].append((value, visitors))
+            for row in session.execute(select(VisitorDay.day, VisitorDay.visitors, VisitorDay.counts).where(
+                    VisitorDay.day >= first_day, VisitorDay.day < days_end).order_by(VisitorDay.day)):
+                for value, visitors in firsts[row.day]:
+                    touched[value] |= BitMap.deserialize(bytes(visitors)) - seen
+                day_ids, day_counts = _visitor_arrays(row)
+                seen.update(day_ids.tolist())
+                ids.append(day_ids)
+                counts.append(day_counts)
+            take_visits([started >= first_day, started < days_end], last_id)
+            take_visits([started >= days_end, started < period.end])
+        else:
+            take_visits([period.contains(started)])
+        if _marks(session, VISITS) == marks:  # no fold committed meanwhile
+            return _credited(session, touched, np.concatenate(ids), np.concatenate(counts))
+
+
+def _credited(session: Session, touched: dict, ids, counts) -> tuple[list[dict], dict]:
+    """``first_touch_rows`` from each value's first-touch visitors and (visitor id, ``VISITOR_COUNTS``)
+    rows of their activity."""
+    values = [value for value, visitors in touched.items() if visitors]  # a day's first set can be all seen before
+    touched_ids = np.concatenate([np.array(touched[value].to_array(), dtype=np.int64) for value in values] or
+                                 [np.zeros(0, dtype=np.int64)])
+    touched_by = np.repeat(np.arange(len(values)), [len(touched[value]) for value in values])
+    order = np.argsort(touched_ids)
+    touched_ids, touched_by = touched_ids[order], touched_by[order]
+    visitor = np.searchsorted(touched_ids, ids)  # every visitor with activity has a first touch
+    per_visitor = np.stack([np.bincount(visitor, weights=counts[:, index], minlength=len(touched_ids))
+                            for index in range(3)], axis=1)
+    converted = per_visitor[:, 2] > 0
+    sums = np.stack([np.bincount(touched_by, weights=weights, minlength=len(values))
+                     for weights in (np.ones(len(touched_ids)), *per_visitor.T, converted)], axis=1)
+    names = ("visitors", "sessions", "page_views", "conversations", "converted_visitors")
+    rows = [{"value": value or None, **dict(zip(names, map(int, sums[index])))} for index, value in enumerate(values)]
+    # As the raw query orders: NULL (no value) sorts last on PostgreSQL and first on SQLite.
+    none_first = session.get_bind().dialect.name == "sqlite"
+    rows.sort(key=lambda row: (-row["sessions"], (row["value"] is None) != none_first, row["value"] or ""))
+    totals = {"value": None,
+              **dict(zip(names, map(int, [len(touched_ids), *per_visitor.sum(axis=0), converted.sum()])))}
+    return rows, totals
 
 
 def _visit_report(session: Session, dimensions, filters, period: Period, metrics) -> tuple[list[dict], dict]:

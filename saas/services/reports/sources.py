@@ -9,9 +9,11 @@ belongs to the visit it started in. *Chat conversion rate* is the share of visit
 with at least one conversation. By *visited page*, a visit counts under every page it saw, so the
 rows add up to more than the total.
 
-Counted per visit, unfiltered, in a whole-hour zone, the figures come from the visit rollup
-(``rollups.visit_rows``) and its visitor sets (``rollups.visitor_counts``); every other report reads
-the visits (``_raw``), with the same figures."""
+Unfiltered, in a whole-hour zone, the figures come from the visit rollup: per visit from its rows
+(``rollups.visit_rows``) and visitor sets (``rollups.visitor_counts``), per visitor from its
+first-touch sets and visitor days (``rollups.first_touch_rows``; by visited page a visitor counts
+under every page they saw, which that does not give, so it reads raw). Every other report reads the
+visits (``_raw``), with the same figures."""
 from dataclasses import dataclass, replace
 
 from flask_babel import gettext
@@ -134,7 +136,10 @@ def _aggregate(visits):
 
 
 def _rolled_up(session: Session, query: SourceQuery) -> tuple[list[dict], dict]:
-    """Each visit counted under its own source, from the visit rollup and its visitor sets."""
+    """The report from the visit rollup (``rolled_up`` must hold)."""
+    if query.unit == "visitor":
+        rows, totals = rollups.first_touch_rows(session, query.dimension, query.period)
+        return [_row(query, row) for row in rows[:ROW_LIMIT]], _row(query, totals)
     by_value = rollups.visit_rows(session, query.dimension, query.period)  # in the raw query's order
     shown = by_value[:ROW_LIMIT]
     visitors, everyone = rollups.visitor_counts(session, query.dimension, query.period, [row["value"] for row in shown])
@@ -166,9 +171,14 @@ def _raw(session: Session, query: SourceQuery) -> tuple[list[dict], dict]:
     return [_row(query, row) for row in rows], _row(query, totals)
 
 
+def rolled_up(query: SourceQuery) -> bool:
+    """Whether the visit rollup gives ``query``'s report."""
+    return (not query.filters and rollups.aligned(query.period)
+            and (query.unit == "session" or query.dimension != VISITED_PAGE))
+
+
 def source_report(session: Session, query: SourceQuery) -> ReportTable:
-    rolled_up = query.unit == "session" and not query.filters and rollups.aligned(query.period)
-    rows, totals = (_rolled_up if rolled_up else _raw)(session, query)
+    rows, totals = (_rolled_up if rolled_up(query) else _raw)(session, query)
     columns = [Column("value", DIMENSIONS[query.dimension], TEXT, values=query.dimension), Column("visitors", N_("Visitors")),
                Column("sessions", N_("Visits")), Column("page_views", N_("Page views")),
                Column("conversations", N_("Conversations started")),
