@@ -174,7 +174,7 @@ def generate(app, tenant, conversations: int, end: datetime) -> dict:
 
 def fold_rollups(app, tenant) -> dict:
     """The report rollups folded as production folds them: by the background job's function."""
-    from saas.models.rollups import VisitDay
+    from saas.models.rollups import VisitDay, VisitorDay
     from saas.services.reports import rollups
     from tenants import tenant_context, tenant_session
     from workers.rollups import fold_tenant
@@ -192,10 +192,15 @@ def fold_rollups(app, tenant) -> dict:
             visit_rows = {unit: dict(session.execute(select(table.dimension, func.count()).group_by(table.dimension)).all())
                           for unit, table in rollups.ROW_TABLES.items()}
             visitor_set_bytes = session.scalar(select(func.sum(func.length(VisitDay.visitors))))
+            first_touch_bytes = session.scalar(select(func.sum(func.length(VisitDay.first_visitors))))
+            visitor_day_bytes = session.scalar(select(func.sum(func.length(VisitorDay.visitors)
+                                                               + func.length(VisitorDay.counts))))
     print(f"  folded the report rollups in {seconds} s: {marks}, visit rollup rows {visit_rows}, "
-          f"visitor sets {visitor_set_bytes:,} bytes", flush=True)
+          f"visitor sets {visitor_set_bytes:,} bytes, first-touch sets {first_touch_bytes:,} bytes, "
+          f"visitor days {visitor_day_bytes:,} bytes", flush=True)
     return {"seconds": seconds, "watermarks": marks, "visit_rollup_rows": visit_rows,
-            "visitor_set_bytes": visitor_set_bytes}
+            "visitor_set_bytes": visitor_set_bytes, "first_touch_bytes": first_touch_bytes,
+            "visitor_day_bytes": visitor_day_bytes}
 
 
 def _args(report_args: dict, first: date, last: date):
@@ -327,7 +332,9 @@ def markdown(report: dict) -> str:
                   f"{rows['visit_sessions']:,} visits), "
                   + "; ".join(f"per {unit}: " + ", ".join(f"{name} {count:,}" for name, count in counts.items())
                               for unit, counts in result["rollups"]["visit_rollup_rows"].items())
-                  + f"; the days' visitor sets take {result['rollups']['visitor_set_bytes'] / 1e6:.1f} MB.", "",
+                  + f"; the days' visitor sets take {result['rollups']['visitor_set_bytes'] / 1e6:.1f} MB, "
+                  f"their first-touch sets {result['rollups']['first_touch_bytes'] / 1e6:.1f} MB and the visitor "
+                  f"days {result['rollups']['visitor_day_bytes'] / 1e6:.1f} MB.", "",
                   "| report | 30 days warm (cold) | 365 days warm (cold) |", "| --- | --- | --- |"]
         by_name: dict = {}
         for entry in result["reports"]:
