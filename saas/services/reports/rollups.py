@@ -254,6 +254,7 @@ VISIT_METRICS = {"visits": ("visits", None), "page_views": ("page_views", None),
                  "chat_conversion_rate": ("visits", "converted")}
 # What ``VisitorDay.counts`` holds per visitor and day.
 VISITOR_COUNTS = ("visits", "page_views", "conversations")
+CONVERSATIONS = VISITOR_COUNTS.index("conversations")
 VISIT_STEP = timedelta(days=30)  # of visits folded per transaction
 DAY = timedelta(days=1)
 
@@ -459,9 +460,7 @@ def _add_to_days(session: Session, conditions, last_id: int) -> int:
             for (dimension, day, value), added in rows.items()])
     for day, counts in visitor_days.items():
         if day in earlier:
-            for visitor_id, before in _visitor_counts(earlier[day]).items():
-                counts[visitor_id] = [a + b for a, b in zip(counts.get(visitor_id, (0, 0, 0)), before)]
-            session.execute(update(VisitorDay).where(VisitorDay.id == earlier[day].id).values(_visitor_day(counts)))
+            _add_to_visitor_day(session, earlier[day], counts)
         else:
             session.execute(insert(VisitorDay).values(day=day, **_visitor_day(counts)))
     return count
@@ -492,7 +491,7 @@ def _day_sums(session: Session, conditions, last_id: int) -> tuple[dict, dict, i
                                  .order_by(VisitSession.started_at, VisitSession.id)).mappings():
         count += 1
         day = _whole_day(visit["at"])
-        counts = visitor_days[day].setdefault(visit["visitor_id"], [0, 0, 0])
+        counts = visitor_days[day].setdefault(visit["visitor_id"], [0] * len(VISITOR_COUNTS))
         first = counts[0] == 0
         for index, column in enumerate(VISITOR_COUNTS):
             counts[index] += visit[column]
@@ -507,33 +506,35 @@ def _visitor_day(counts: dict) -> dict:
     """``VisitorDay`` columns of {visitor id: ``VISITOR_COUNTS``}."""
     ids = sorted(counts)
     return {"visitors": _serialized(BitMap(ids)),
-            "counts": np.array([counts[visitor_id] for visitor_id in ids], dtype="<u4").reshape(-1, 3).tobytes()}
+            "counts": np.array([counts[visitor_id] for visitor_id in ids], dtype="<u4")
+            .reshape(-1, len(VISITOR_COUNTS)).tobytes()}
 
 
-def _visitor_counts(row) -> dict:
-    """{visitor id: ``VISITOR_COUNTS``} of a ``VisitorDay`` row."""
-    ids, counts = _visitor_arrays(row)
-    return dict(zip(ids.tolist(), counts.tolist()))
+def _visitor_arrays(visitors: BitMap, counts: bytes) -> tuple:
+    """A ``VisitorDay`` row's visitor ids (its ``visitors``, deserialized) and their ``VISITOR_COUNTS``,
+    as aligned arrays."""
+    return (np.array(visitors.to_array(), dtype=np.int64),
+            np.frombuffer(bytes(counts), dtype="<u4").reshape(-1, len(VISITOR_COUNTS)).astype(np.int64))
 
 
-def _visitor_arrays(row) -> tuple:
-    """A ``VisitorDay`` row's visitor ids and their ``VISITOR_COUNTS``, as aligned arrays."""
-    ids = np.array(BitMap.deserialize(bytes(row.visitors)).to_array(), dtype=np.int64)
-    return ids, np.frombuffer(bytes(row.counts), dtype="<u4").reshape(-1, 3).astype(np.int64)
+def _add_to_visitor_day(session: Session, row, added: dict) -> None:
+    """Add {visitor id: ``VISITOR_COUNTS``} to a ``VisitorDay`` row (its id, visitors and counts)."""
+    ids, counts = _visitor_arrays(BitMap.deserialize(bytes(row.visitors)), row.counts)
+    summed = dict(zip(ids.tolist(), counts.tolist()))
+    for visitor_id, more in added.items():
+        summed[visitor_id] = [a + b for a, b in zip(summed.get(visitor_id, [0] * len(VISITOR_COUNTS)), more)]
+    session.execute(update(VisitorDay).where(VisitorDay.id == row.id).values(_visitor_day(summed)))
 
 
 def _add_to_visitor_days(session: Session, late) -> None:
     """Add late conversations (``_late_conversations`` rows of folded visits) to their visitors' days."""
     facts = late.subquery()
-    by_day = defaultdict(lambda: defaultdict(int))
+    by_day = defaultdict(lambda: defaultdict(lambda: [0] * len(VISITOR_COUNTS)))
     for at, visitor_id, conversations in session.execute(select(facts.c.at, facts.c.visitor_id, facts.c.conversations)):
-        by_day[_whole_day(at)][visitor_id] += conversations
+        by_day[_whole_day(at)][visitor_id][CONVERSATIONS] += conversations
     for row in session.execute(select(VisitorDay.id, VisitorDay.day, VisitorDay.visitors, VisitorDay.counts)
                                .where(VisitorDay.day.in_(list(by_day)))).all():
-        counts = _visitor_counts(row)
-        for visitor_id, conversations in by_day[row.day].items():
-            counts[visitor_id][2] += conversations
-        session.execute(update(VisitorDay).where(VisitorDay.id == row.id).values(_visitor_day(counts)))
+        _add_to_visitor_day(session, row, by_day[row.day])
 
 
 def _serialized(visitors: BitMap) -> bytes:
@@ -654,9 +655,9 @@ def first_touch_rows(session: Session, dimension: str, period: Period) -> tuple[
         seen, touched = BitMap(), defaultdict(BitMap)
         ids, counts = [], []
 
-        def take_visits(conditions, last_id=None):
-            """Visits of ``conditions`` in time order (of folded ones, the conversations past ``last_id``)."""
-            per_visit = (_late_conversations(conditions, last_id) if last_id is not None
+        def take_visits(conditions, late_after=None):
+            """Visits of ``conditions`` in time order (of folded ones, the conversations past ``late_after``)."""
+            per_visit = (_late_conversations(conditions, late_after) if late_after is not None
                          else _whole_visits(conditions, None)).subquery()
             rows = session.execute(select(per_visit.c.visitor_id, per_visit.c[dimension],
                                           *(per_visit.c[column] for column in VISITOR_COUNTS))
@@ -666,7 +667,7 @@ def first_touch_rows(session: Session, dimension: str, period: Period) -> tuple[
                     seen.add(visitor_id)
                     touched[value or ""].add(visitor_id)
             ids.append(np.array([row[0] for row in rows], dtype=np.int64))
-            counts.append(np.array([row[2:] for row in rows], dtype=np.int64).reshape(-1, 3))
+            counts.append(np.array([row[2:] for row in rows], dtype=np.int64).reshape(-1, len(VISITOR_COUNTS)))
 
         if days_end > first_day:
             take_visits([started >= period.start, started < first_day])
@@ -679,8 +680,9 @@ def first_touch_rows(session: Session, dimension: str, period: Period) -> tuple[
                     VisitorDay.day >= first_day, VisitorDay.day < days_end).order_by(VisitorDay.day)):
                 for value, visitors in firsts[row.day]:
                     touched[value] |= BitMap.deserialize(bytes(visitors)) - seen
-                day_ids, day_counts = _visitor_arrays(row)
-                seen.update(day_ids.tolist())
+                day_visitors = BitMap.deserialize(bytes(row.visitors))
+                seen |= day_visitors
+                day_ids, day_counts = _visitor_arrays(day_visitors, row.counts)
                 ids.append(day_ids)
                 counts.append(day_counts)
             take_visits([started >= first_day, started < days_end], last_id)
@@ -702,8 +704,8 @@ def _credited(session: Session, touched: dict, ids, counts) -> tuple[list[dict],
     touched_ids, touched_by = touched_ids[order], touched_by[order]
     visitor = np.searchsorted(touched_ids, ids)  # every visitor with activity has a first touch
     per_visitor = np.stack([np.bincount(visitor, weights=counts[:, index], minlength=len(touched_ids))
-                            for index in range(3)], axis=1)
-    converted = per_visitor[:, 2] > 0
+                            for index in range(len(VISITOR_COUNTS))], axis=1)
+    converted = per_visitor[:, CONVERSATIONS] > 0
     sums = np.stack([np.bincount(touched_by, weights=weights, minlength=len(values))
                      for weights in (np.ones(len(touched_ids)), *per_visitor.T, converted)], axis=1)
     names = ("visitors", "sessions", "page_views", "conversations", "converted_visitors")
